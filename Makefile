@@ -1,0 +1,67 @@
+# opsagent: every target installs what it needs first (venv + pip, npm ci), so each works on a
+# fresh clone. Nothing here needs AWS credentials or Docker except `make deploy`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+CDK := node_modules/.bin/cdk
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+# jsii warns on Node 20 on every call; CDK's version check and IMDS probing would reach past
+# the package registries. Offline synth needs none of them.
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export CDK_DISABLE_VERSION_CHECK := 1
+export AWS_EC2_METADATA_DISABLED := true
+OFFLINE_ENV := env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN
+
+.PHONY: help install synth test lint bench deploy diff clean
+
+help:
+	@echo "make synth   install, synthesize every stack offline, run cdk-nag and cfn-lint"
+	@echo "make test    install, lint (ruff, mypy) and run the whole test suite"
+	@echo "make bench   install and print the benchmark tables"
+	@echo "make deploy  cdk deploy --all with your configuration (needs AWS credentials)"
+
+$(PY_STAMP): requirements.txt requirements-dev.txt constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-r requirements.txt -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(PY_STAMP) $(NODE_STAMP)
+
+# cdk-nag runs inside the synth (a policy-validation plugin: any unacknowledged finding fails
+# it); cfn-lint then checks every template against the CloudFormation spec.
+synth: install
+	rm -rf cdk.out
+	$(OFFLINE_ENV) $(CDK) synth --quiet --no-notices --no-lookups
+	$(BIN)/cfn-lint --non-zero-exit-code error -- cdk.out/*.template.json
+	@echo "synth: OK (templates in cdk.out/, cdk-nag and cfn-lint clean)"
+
+lint: $(PY_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: install lint
+	$(OFFLINE_ENV) $(BIN)/pytest
+
+bench: install
+	$(OFFLINE_ENV) $(BIN)/python -m benchmarks
+
+diff: install
+	$(CDK) diff --all
+
+deploy: install
+	$(CDK) deploy --all
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

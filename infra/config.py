@@ -1,0 +1,290 @@
+"""Typed, validated settings for the whole app.
+
+`cdk.json` context holds every setting with its default; `-c key=value` overrides any of them.
+`Settings.from_context` reads them once in `app.py`; constructs receive the typed object (or the
+parts they need) and never read context or environment variables themselves.
+
+Every problem is reported at synth, all at once, naming the key, the bad value and what is
+expected, so a typo costs one synth rather than a failed deploy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+)  # fmt: skip
+
+# Embedding models the Knowledge Base may use, with the vector sizes each can produce.
+EMBEDDING_MODEL_DIMENSIONS: Mapping[str, tuple[int, ...]] = {
+    "amazon.titan-embed-text-v2:0": (256, 512, 1024),
+    "cohere.embed-multilingual-v3": (1024,),
+    "cohere.embed-english-v3": (1024,),
+}
+
+# Cross-region inference profile prefixes, and the region prefixes each may be called from.
+INFERENCE_PROFILE_GEOGRAPHIES: Mapping[str, tuple[str, ...]] = {
+    "us": ("us-",),
+    "eu": ("eu-",),
+    "apac": ("ap-",),
+    "jp": ("ap-northeast-1", "ap-northeast-3"),
+    "au": ("ap-southeast-2", "ap-southeast-4"),
+    "ca": ("ca-",),
+    "global": ("",),
+}
+
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
+_MODEL_ID = re.compile(r"^(?:(?P<geo>[a-z]+)\.)?(?P<model>[a-z0-9-]+\.[A-Za-z0-9.:-]+)$")
+_SLACK_WORKSPACE = re.compile(r"^[TE][A-Z0-9]{8,}$")
+_SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{8,}$")
+_CONFLUENCE_URL = re.compile(r"^https://[a-z0-9.-]+(?::\d+)?(/wiki)?/?$")
+_CONFLUENCE_SPACE_ID = re.compile(r"^\d{1,20}$")
+
+
+class SettingsError(ValueError):
+    """One or more settings are invalid; the message lists every problem."""
+
+
+class ChunkingStrategy(StrEnum):
+    HIERARCHICAL = "HIERARCHICAL"
+    FIXED_SIZE = "FIXED_SIZE"
+    SEMANTIC = "SEMANTIC"
+    NONE = "NONE"
+
+
+class DataRemovalPolicy(StrEnum):
+    RETAIN = "retain"
+    DESTROY = "destroy"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlackSettings:
+    workspace_id: str
+    channel_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfluenceSettings:
+    base_url: str
+    space_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    region: str
+    account: str | None
+    name_prefix: str
+    embedding_model_id: str
+    embedding_dimensions: int
+    foundation_model_id: str
+    chunking_strategy: ChunkingStrategy
+    log_retention_days: int
+    data_removal_policy: DataRemovalPolicy
+    slack: SlackSettings | None
+    confluence: ConfluenceSettings | None
+
+    @classmethod
+    def from_context(
+        cls, get: Callable[[str], Any], *, default_account: str | None = None
+    ) -> Settings:
+        """Build settings from a context lookup (`app.node.try_get_context`).
+
+        `default_account` is the CLI's `CDK_DEFAULT_ACCOUNT`, used when no `account` is set.
+        """
+        reader = _ContextReader(get)
+        region = reader.text("region", _REGION, "an AWS region code such as 'us-east-1'")
+        account = reader.optional_text("account", _ACCOUNT, "a 12-digit AWS account ID")
+        name_prefix = reader.text(
+            "name_prefix",
+            _NAME_PREFIX,
+            "3-20 lowercase letters, digits or hyphens, starting with a letter",
+        )
+        embedding_model_id = reader.choice("embedding_model_id", tuple(EMBEDDING_MODEL_DIMENSIONS))
+        embedding_dimensions = reader.integer("embedding_dimensions")
+        if embedding_model_id and embedding_dimensions is not None:
+            allowed = EMBEDDING_MODEL_DIMENSIONS[embedding_model_id]
+            if embedding_dimensions not in allowed:
+                reader.problem(
+                    "embedding_dimensions",
+                    embedding_dimensions,
+                    f"one of {_join(allowed)} for {embedding_model_id}",
+                )
+        foundation_model_id = reader.text(
+            "foundation_model_id",
+            _MODEL_ID,
+            "a Bedrock model ID or inference profile ID such as "
+            "'global.anthropic.claude-sonnet-4-5-20250929-v1:0'",
+        )
+        if foundation_model_id and region:
+            _check_profile_geography(reader, foundation_model_id, region)
+        chunking = reader.choice("chunking_strategy", tuple(s.value for s in ChunkingStrategy))
+        retention = reader.integer("log_retention_days")
+        if retention is not None and retention not in LOG_RETENTION_DAYS:
+            reader.problem("log_retention_days", retention, f"one of {_join(LOG_RETENTION_DAYS)}")
+        removal = reader.choice("data_removal_policy", tuple(p.value for p in DataRemovalPolicy))
+        slack = _pair(
+            reader,
+            (
+                "slack_workspace_id",
+                _SLACK_WORKSPACE,
+                "a Slack workspace (team) ID like 'T0123ABCD'",
+            ),
+            ("slack_channel_id", _SLACK_CHANNEL, "a Slack channel ID like 'C0123ABCD'"),
+        )
+        confluence = _pair(
+            reader,
+            (
+                "confluence_base_url",
+                _CONFLUENCE_URL,
+                "your Confluence Cloud address such as 'https://example.atlassian.net/wiki'",
+            ),
+            ("confluence_space_id", _CONFLUENCE_SPACE_ID, "the numeric Confluence space ID"),
+        )
+        reader.raise_if_problems()
+        return cls(
+            region=region,
+            account=account or default_account or None,
+            name_prefix=name_prefix,
+            embedding_model_id=embedding_model_id,
+            embedding_dimensions=int(embedding_dimensions or 0),
+            foundation_model_id=foundation_model_id,
+            chunking_strategy=ChunkingStrategy(chunking),
+            log_retention_days=int(retention or 0),
+            data_removal_policy=DataRemovalPolicy(removal),
+            slack=SlackSettings(workspace_id=slack[0], channel_id=slack[1]) if slack else None,
+            confluence=(
+                ConfluenceSettings(base_url=confluence[0].rstrip("/"), space_id=confluence[1])
+                if confluence
+                else None
+            ),
+        )
+
+    def disabled_integration_notes(self) -> list[str]:
+        """What is left out of this synth and how to turn it on."""
+        notes = []
+        if self.slack is None:
+            notes.append(
+                "Slack (AWS Chatbot) is off: set -c slack_workspace_id=T... "
+                "-c slack_channel_id=C... (or put them in cdk.json) to turn it on."
+            )
+        if self.confluence is None:
+            notes.append(
+                "Confluence postmortems are off: set -c confluence_base_url=https://<site>."
+                "atlassian.net/wiki -c confluence_space_id=<numeric id> to turn them on."
+            )
+        return notes
+
+
+class _ContextReader:
+    """Reads context values (JSON from cdk.json or strings from `-c`) and collects problems."""
+
+    def __init__(self, get: Callable[[str], Any]) -> None:
+        self._get = get
+        self._problems: list[str] = []
+
+    def problem(self, key: str, value: Any, expected: str) -> None:
+        self._problems.append(f"context '{key}' = {value!r} is not valid: expected {expected}.")
+
+    def raise_if_problems(self) -> None:
+        if self._problems:
+            raise SettingsError(
+                "Invalid settings (fix them in cdk.json or with -c key=value):\n  - "
+                + "\n  - ".join(self._problems)
+            )
+
+    def _raw(self, key: str, *, required: bool) -> str | None:
+        value = self._get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self._problems.append(
+                    f"context '{key}' is missing: add it to cdk.json or pass -c {key}=..."
+                )
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            self.problem(key, value, "a string or a number")
+            return None
+        return str(value).strip()
+
+    def text(self, key: str, pattern: re.Pattern[str], expected: str) -> str:
+        value = self._raw(key, required=True)
+        if value is not None and not pattern.match(value):
+            self.problem(key, value, expected)
+        return value or ""
+
+    def optional_text(self, key: str, pattern: re.Pattern[str], expected: str) -> str | None:
+        value = self._raw(key, required=False)
+        if value is not None and not pattern.match(value):
+            self.problem(key, value, expected)
+            return None
+        return value
+
+    def choice(self, key: str, allowed: tuple[str, ...]) -> str:
+        value = self._raw(key, required=True)
+        if value is not None and value not in allowed:
+            self.problem(key, value, f"one of {_join(allowed)}")
+            return ""
+        return value or ""
+
+    def integer(self, key: str) -> int | None:
+        value = self._raw(key, required=True)
+        if value is None:
+            return None
+        try:
+            return int(value)
+        except ValueError:
+            self.problem(key, value, "a whole number")
+            return None
+
+
+def _pair(
+    reader: _ContextReader,
+    first: tuple[str, re.Pattern[str], str],
+    second: tuple[str, re.Pattern[str], str],
+) -> tuple[str, str] | None:
+    """Two settings that turn one integration on together: both set, or neither."""
+    fields = (first, second)
+    given = [reader._raw(key, required=False) is not None for key, _, _ in fields]
+    if not any(given):
+        return None
+    if not all(given):
+        missing, present = (first, second) if not given[0] else (second, first)
+        reader.problem(
+            missing[0], None, f"{missing[2]}, because '{present[0]}' is set (set both, or neither)"
+        )
+        return None
+    values = [reader.optional_text(key, pattern, expected) for key, pattern, expected in fields]
+    return (values[0], values[1]) if values[0] and values[1] else None
+
+
+def _check_profile_geography(reader: _ContextReader, model_id: str, region: str) -> None:
+    match = _MODEL_ID.match(model_id)
+    geography = match.group("geo") if match else None
+    if geography is None:
+        return
+    region_prefixes = INFERENCE_PROFILE_GEOGRAPHIES.get(geography)
+    if region_prefixes is None:
+        reader.problem(
+            "foundation_model_id",
+            model_id,
+            f"an inference profile prefix among {_join(tuple(INFERENCE_PROFILE_GEOGRAPHIES))}",
+        )
+    elif not region.startswith(region_prefixes):
+        reader.problem(
+            "foundation_model_id",
+            model_id,
+            f"a profile callable from {region} ('{geography}.' profiles serve "
+            f"{_join(region_prefixes)}* regions; use 'global.' or the local geography)",
+        )
+
+
+def _join(values: tuple[Any, ...]) -> str:
+    return ", ".join(str(v) for v in values)

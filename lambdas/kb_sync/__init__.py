@@ -1,0 +1,1 @@
+"""Keeps the Knowledge Base in sync with the knowledge bucket (see sync.py)."""

@@ -1,0 +1,54 @@
+"""The AWS side of kb_sync: Bedrock ingestion jobs and the sync queue.
+
+botocore errors stop here and become the domain errors `sync.py` reasons about.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from kb_sync.sync import IngestionBusy
+from opsagent_shared.aws import error_code
+from opsagent_shared.errors import ServiceUnavailable
+
+
+class BedrockIngestion:
+    def __init__(self, bedrock_agent: Any, *, knowledge_base_id: str, data_source_id: str) -> None:
+        self._client = bedrock_agent
+        self._knowledge_base_id = knowledge_base_id
+        self._data_source_id = data_source_id
+
+    def start(self, *, client_token: str, description: str) -> str:
+        try:
+            response = self._client.start_ingestion_job(
+                knowledgeBaseId=self._knowledge_base_id,
+                dataSourceId=self._data_source_id,
+                clientToken=client_token,
+                description=description,
+            )
+        except ClientError as error:
+            if error_code(error) == "ConflictException":
+                raise IngestionBusy(str(error)) from error
+            raise ServiceUnavailable(f"StartIngestionJob failed: {error}") from error
+        except BotoCoreError as error:
+            raise ServiceUnavailable(f"StartIngestionJob failed: {error}") from error
+        return str(response["ingestionJob"]["ingestionJobId"])
+
+
+class SqsDeferrer:
+    def __init__(self, sqs: Any, *, queue_url: str) -> None:
+        self._client = sqs
+        self._queue_url = queue_url
+
+    def defer(self, message: dict[str, Any], delay_seconds: int) -> None:
+        try:
+            self._client.send_message(
+                QueueUrl=self._queue_url,
+                MessageBody=json.dumps(message),
+                DelaySeconds=delay_seconds,
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise ServiceUnavailable(f"could not defer the sync request: {error}") from error

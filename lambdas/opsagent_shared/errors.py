@@ -1,0 +1,17 @@
+"""The project's runtime error hierarchy.
+
+Low-level errors (botocore's `ClientError`, HTTP errors) are mapped to these at the boundary
+where they happen, so logic and handlers reason about what went wrong, not how.
+"""
+
+
+class OpsAgentError(Exception):
+    """Base of every error the project raises on purpose."""
+
+
+class ConfigurationError(OpsAgentError):
+    """The function is deployed with a missing or invalid setting; nothing can succeed."""
+
+
+class ServiceUnavailable(OpsAgentError):
+    """An AWS service call failed in a way that a later retry may fix."""
