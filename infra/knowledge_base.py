@@ -30,6 +30,7 @@ from constructs import Construct
 
 from infra.bundling import REPO_ROOT
 from infra.config import ChunkingStrategy
+from infra.corpus import validate_corpus
 from infra.lambda_function import PythonLambda, log_retention
 from infra.nag import acknowledge, acknowledge_stack_singletons, cdk_assets_bucket_objects
 
@@ -379,6 +380,12 @@ class KnowledgeCorpus(Construct):
         source_dir: Path = KNOWLEDGE_SOURCE_DIR,
     ) -> None:
         super().__init__(scope, construct_id)
+        _, problems = validate_corpus(source_dir)
+        if problems:
+            raise ValueError(
+                f"{source_dir} has documents Bedrock would reject or misfile "
+                "(README: Adding runbooks):\n  - " + "\n  - ".join(problems)
+            )
         generated = GENERATED_INCIDENTS_PREFIX.removeprefix(KNOWLEDGE_PREFIX)
         self.deployment = s3_deployment.BucketDeployment(
             self,

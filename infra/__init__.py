@@ -1,0 +1,1 @@
+"""Infrastructure: CDK constructs, stacks and settings."""

@@ -1,0 +1,95 @@
+"""Shared fixtures: the app as `cdk.json` configures it, synthesized without bundling."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from infra.config import Settings
+from infra.nag import enable_checks
+from infra.stacks import build_app
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EVENTS_DIR = Path(__file__).resolve().parent / "events"
+
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+# Lambda sets these before the handler module is imported; Powertools reads them at import.
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "OpsAgentTest")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "test")
+
+
+def cdk_json_context() -> dict[str, Any]:
+    return dict(json.loads((REPO_ROOT / "cdk.json").read_text())["context"])
+
+
+def settings_from(overrides: dict[str, Any] | None = None) -> Settings:
+    context = {**cdk_json_context(), **(overrides or {})}
+    return Settings.from_context(context.get)
+
+
+def synth_app(
+    overrides: dict[str, Any] | None = None,
+    *,
+    nag: bool = False,
+    bundle: bool = False,
+    outdir: str | None = None,
+) -> tuple[cdk.App, dict[str, cdk.Stack]]:
+    """Build the app for cdk.json's context plus `overrides`, as `app.py` does.
+
+    Bundling is skipped unless asked for; the asset hash does not depend on it.
+    """
+    context = {**cdk_json_context(), **(overrides or {})}
+    if not bundle:
+        context["aws:cdk:bundling-stacks"] = []
+    app = cdk.App(context=context, outdir=outdir)
+    stacks = build_app(app, Settings.from_context(app.node.try_get_context))
+    if nag:
+        enable_checks(app)
+    return app, stacks
+
+
+def load_event(name: str) -> dict[str, Any]:
+    return dict(json.loads((EVENTS_DIR / name).read_text()))
+
+
+@pytest.fixture(scope="session")
+def default_stacks() -> dict[str, cdk.Stack]:
+    return synth_app()[1]
+
+
+@dataclass(frozen=True)
+class FakeLambdaContext:
+    """The LambdaContext fields Powertools reads."""
+
+    function_name: str = "opsagent-test-function"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:111122223333:function:opsagent-test"
+    aws_request_id: str = "00000000-0000-4000-8000-000000000001"
+    log_group_name: str = "/aws/lambda/opsagent-test"
+    log_stream_name: str = "2026/11/21/[$LATEST]0123456789abcdef"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()
+
+
+@pytest.fixture
+def lambda_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A region and fake credentials: no test can reach a real AWS account."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    return

@@ -1,0 +1,118 @@
+"""Settings: defaults parse, and every bad value is reported with its key and what is expected."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.config import ChunkingStrategy, DataRemovalPolicy, SettingsError
+from tests.conftest import settings_from
+
+
+def test_cdk_json_defaults_are_valid_and_leave_integrations_off() -> None:
+    settings = settings_from()
+    assert settings.region == "us-east-1"
+    assert settings.embedding_dimensions == 1024
+    assert settings.chunking_strategy is ChunkingStrategy.HIERARCHICAL
+    assert settings.data_removal_policy is DataRemovalPolicy.RETAIN
+    assert settings.slack is None
+    assert settings.confluence is None
+    notes = settings.disabled_integration_notes()
+    assert any("slack_workspace_id" in note for note in notes)
+    assert any("confluence_space_id" in note for note in notes)
+
+
+def test_values_given_with_dash_c_arrive_as_strings_and_are_parsed() -> None:
+    settings = settings_from({"log_retention_days": "90", "embedding_dimensions": "512"})
+    assert settings.log_retention_days == 90
+    assert settings.embedding_dimensions == 512
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected_fragments"),
+    [
+        ({"region": "us-east"}, ["'region'", "'us-east'", "AWS region code"]),
+        ({"account": "12345"}, ["'account'", "12-digit"]),
+        ({"name_prefix": "Ops_Agent"}, ["'name_prefix'", "lowercase"]),
+        ({"embedding_model_id": "titan"}, ["'embedding_model_id'", "amazon.titan-embed-text-v2:0"]),
+        ({"embedding_dimensions": 768}, ["'embedding_dimensions'", "256, 512, 1024"]),
+        ({"embedding_dimensions": "many"}, ["'embedding_dimensions'", "whole number"]),
+        ({"chunking_strategy": "PARAGRAPH"}, ["'chunking_strategy'", "HIERARCHICAL"]),
+        ({"log_retention_days": 31}, ["'log_retention_days'", "30, 60"]),
+        ({"data_removal_policy": "keep"}, ["'data_removal_policy'", "retain, destroy"]),
+        ({"name_prefix": ""}, ["'name_prefix' is missing"]),
+        (
+            {"foundation_model_id": "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"},
+            ["'foundation_model_id'", "callable from us-east-1"],
+        ),
+        ({"foundation_model_id": "xx.vendor.model-v1:0"}, ["inference profile prefix"]),
+    ],
+)
+def test_invalid_setting_names_key_value_and_expectation(
+    overrides: dict[str, object], expected_fragments: list[str]
+) -> None:
+    with pytest.raises(SettingsError) as raised:
+        settings_from(overrides)
+    for fragment in expected_fragments:
+        assert fragment in str(raised.value)
+
+
+def test_all_problems_are_reported_at_once() -> None:
+    with pytest.raises(SettingsError) as raised:
+        settings_from({"region": "nowhere", "log_retention_days": 2, "chunking_strategy": "X"})
+    message = str(raised.value)
+    assert message.count("\n  - ") == 3
+    assert "'region'" in message
+    assert "'log_retention_days'" in message
+    assert "'chunking_strategy'" in message
+
+
+def test_regional_inference_profile_matching_the_region_is_accepted() -> None:
+    settings = settings_from(
+        {
+            "region": "ap-northeast-2",
+            "foundation_model_id": "apac.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        }
+    )
+    assert settings.foundation_model_id.startswith("apac.")
+
+
+def test_slack_needs_both_ids() -> None:
+    with pytest.raises(SettingsError) as raised:
+        settings_from({"slack_workspace_id": "T0123ABCDE"})
+    assert "'slack_channel_id'" in str(raised.value)
+    assert "set both, or neither" in str(raised.value)
+
+
+def test_integrations_turn_on_when_both_values_are_valid() -> None:
+    settings = settings_from(
+        {
+            "slack_workspace_id": "T0123ABCDE",
+            "slack_channel_id": "C0123ABCDE",
+            "confluence_base_url": "https://example.atlassian.net/wiki/",
+            "confluence_space_id": "98765",
+        }
+    )
+    assert settings.slack is not None
+    assert settings.slack.channel_id == "C0123ABCDE"
+    assert settings.confluence is not None
+    assert settings.confluence.base_url == "https://example.atlassian.net/wiki"
+    assert settings.disabled_integration_notes() == []
+
+
+def test_malformed_integration_id_is_rejected() -> None:
+    with pytest.raises(SettingsError) as raised:
+        settings_from({"slack_workspace_id": "workspace", "slack_channel_id": "C0123ABCDE"})
+    assert "'slack_workspace_id' = 'workspace'" in str(raised.value)
+
+
+def test_account_falls_back_to_the_cli_default() -> None:
+    from infra.config import Settings
+    from tests.conftest import cdk_json_context
+
+    context = cdk_json_context()
+    settings = Settings.from_context(context.get, default_account="111122223333")
+    assert settings.account == "111122223333"
+    context["account"] = "444455556666"
+    assert Settings.from_context(context.get, default_account="111122223333").account == (
+        "444455556666"
+    )

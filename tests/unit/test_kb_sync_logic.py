@@ -1,0 +1,200 @@
+"""kb_sync's decisions, without AWS: what a batch asks for and what happens to it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kb_sync.sync import (
+    DEFERRED_SYNC_TYPE,
+    DESCRIPTION_LIMIT,
+    IngestionBusy,
+    SyncSettings,
+    deferred_message,
+    read_batch,
+    synchronize,
+)
+from opsagent_shared.errors import ServiceUnavailable
+from tests.conftest import load_event
+
+SETTINGS = SyncSettings(
+    knowledge_base_id="KB12345678",
+    data_source_id="DS12345678",
+    queue_url="https://sqs.us-east-1.amazonaws.com/111122223333/sync",
+    retry_delay_seconds=120,
+    max_deferrals=3,
+)
+
+
+def _records(event_name: str) -> list[tuple[str, str]]:
+    return [(r["messageId"], r["body"]) for r in load_event(event_name)["Records"]]
+
+
+def _s3(key: str, name: str = "ObjectCreated:Put") -> str:
+    return json.dumps({"Records": [{"eventName": name, "s3": {"object": {"key": key}}}]})
+
+
+class FakeIngestion:
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.calls: list[dict[str, str]] = []
+
+    def start(self, *, client_token: str, description: str) -> str:
+        self.calls.append({"client_token": client_token, "description": description})
+        if self.errors:
+            raise self.errors.pop(0)
+        return "JOB1234567"
+
+
+class FakeDeferrer:
+    def __init__(self, error: Exception | None = None) -> None:
+        self.error = error
+        self.sent: list[tuple[dict[str, Any], int]] = []
+
+    def defer(self, message: dict[str, Any], delay_seconds: int) -> None:
+        if self.error:
+            raise self.error
+        self.sent.append((message, delay_seconds))
+
+
+def test_s3_changes_become_one_request_with_decoded_keys() -> None:
+    batch = read_batch(_records("kb_sync_s3_changes.json"))
+    assert len(batch.message_ids) == 4
+    assert batch.changed_keys == (
+        "knowledge/runbooks/rds-connection-exhaustion.md",
+        "knowledge/runbooks/rds-connection-exhaustion.md.metadata.json",
+        "knowledge/incidents/2025-03-14-payments db (old).md",
+    )
+    assert batch.change_count == 3
+    assert batch.needs_sync
+
+
+def test_s3_test_event_alone_needs_no_sync() -> None:
+    batch = read_batch(_records("kb_sync_s3_test_event.json"))
+    assert not batch.needs_sync
+    ingestion = FakeIngestion()
+    outcome = synchronize(batch, ingestion=ingestion, deferrer=FakeDeferrer(), settings=SETTINGS)
+    assert outcome.action == "nothing-to-do"
+    assert ingestion.calls == []
+
+
+def test_repeated_changes_to_one_key_count_once() -> None:
+    batch = read_batch([("m1", _s3("knowledge/a.md")), ("m2", _s3("knowledge/a.md"))])
+    assert batch.changed_keys == ("knowledge/a.md",)
+    assert batch.change_count == 1
+
+
+def test_unrecognized_messages_still_cause_a_sync() -> None:
+    batch = read_batch([("m1", "not json"), ("m2", "[1, 2]"), ("m3", json.dumps({"x": 1}))])
+    assert batch.unrecognized == 3
+    assert batch.needs_sync
+    assert batch.description() == "opsagent kb-sync: 3 change(s)"
+
+
+def test_deferred_messages_carry_their_count_and_deferrals_forward() -> None:
+    deferred = {
+        "type": DEFERRED_SYNC_TYPE,
+        "deferrals": 2,
+        "change_count": 7,
+        "sample_keys": ["knowledge/b.md"],
+    }
+    batch = read_batch(
+        [
+            ("m1", json.dumps(deferred)),
+            ("m2", _s3("knowledge/c.md")),
+            ("m3", json.dumps({**deferred, "deferrals": 1})),
+        ]
+    )
+    assert batch.deferrals == 2
+    assert batch.change_count == 1 + 7 + 7
+    assert batch.changed_keys == ("knowledge/c.md", "knowledge/b.md")
+
+
+def test_malformed_deferral_fields_are_treated_as_zero() -> None:
+    bad = {"type": DEFERRED_SYNC_TYPE, "deferrals": "9", "change_count": -4, "sample_keys": [3]}
+    batch = read_batch([("m1", json.dumps(bad))])
+    assert (batch.deferrals, batch.change_count, batch.changed_keys) == (0, 0, ())
+
+
+def test_client_token_is_stable_for_the_same_messages_in_any_order() -> None:
+    one = read_batch([("a", _s3("knowledge/x.md")), ("b", _s3("knowledge/y.md"))])
+    two = read_batch([("b", _s3("knowledge/y.md")), ("a", _s3("knowledge/x.md"))])
+    three = read_batch([("a", _s3("knowledge/x.md"))])
+    assert one.client_token() == two.client_token() != three.client_token()
+    assert 33 <= len(one.client_token()) <= 256  # StartIngestionJob's clientToken limits
+
+
+def test_description_names_a_sample_and_fits_the_api_limit() -> None:
+    keys = [f"knowledge/runbooks/{'very-long-name-' * 3}{i}.md" for i in range(12)]
+    batch = read_batch([(str(i), _s3(k)) for i, k in enumerate(keys)])
+    description = batch.description()
+    assert description.startswith("opsagent kb-sync: 12 change(s): knowledge/runbooks/")
+    assert len(description) <= DESCRIPTION_LIMIT
+    short = read_batch([(str(i), _s3(f"knowledge/{i}.md")) for i in range(7)]).description()
+    assert short.endswith("(+2 more)")
+
+
+def test_started_job_consumes_the_batch() -> None:
+    batch = read_batch([("m1", _s3("knowledge/a.md"))])
+    ingestion = FakeIngestion()
+    outcome = synchronize(batch, ingestion=ingestion, deferrer=FakeDeferrer(), settings=SETTINGS)
+    assert (outcome.action, outcome.job_id, outcome.failed_message_ids) == (
+        "started",
+        "JOB1234567",
+        (),
+    )
+    assert ingestion.calls[0]["client_token"] == batch.client_token()
+
+
+def test_busy_ingestion_defers_one_message_with_the_request() -> None:
+    batch = read_batch([("m1", _s3("knowledge/a.md")), ("m2", _s3("knowledge/b.md"))])
+    deferrer = FakeDeferrer()
+    outcome = synchronize(
+        batch, ingestion=FakeIngestion(IngestionBusy("busy")), deferrer=deferrer, settings=SETTINGS
+    )
+    assert outcome.action == "deferred"
+    assert outcome.failed_message_ids == ()
+    assert deferrer.sent == [(deferred_message(batch), 120)]
+    message = deferrer.sent[0][0]
+    assert message["deferrals"] == 1
+    assert message["change_count"] == 2
+    # The deferred message, read back, asks for the same sync.
+    again = read_batch([("m9", json.dumps(message))])
+    assert again.change_count == 2
+    assert again.deferrals == 1
+
+
+def test_busy_after_the_last_deferral_fails_the_batch_for_the_dead_letter_queue() -> None:
+    deferred = {"type": DEFERRED_SYNC_TYPE, "deferrals": 3, "change_count": 1, "sample_keys": []}
+    batch = read_batch([("m1", json.dumps(deferred))])
+    deferrer = FakeDeferrer()
+    outcome = synchronize(
+        batch, ingestion=FakeIngestion(IngestionBusy("busy")), deferrer=deferrer, settings=SETTINGS
+    )
+    assert outcome.action == "failed"
+    assert outcome.failed_message_ids == ("m1",)
+    assert "3 deferrals" in (outcome.reason or "")
+    assert deferrer.sent == []
+
+
+def test_a_deferral_that_cannot_be_sent_fails_the_batch() -> None:
+    batch = read_batch([("m1", _s3("knowledge/a.md")), ("m2", _s3("knowledge/b.md"))])
+    outcome = synchronize(
+        batch,
+        ingestion=FakeIngestion(IngestionBusy("busy")),
+        deferrer=FakeDeferrer(ServiceUnavailable("sqs down")),
+        settings=SETTINGS,
+    )
+    assert outcome.action == "failed"
+    assert outcome.failed_message_ids == ("m1", "m2")
+
+
+def test_other_ingestion_errors_fail_the_whole_batch() -> None:
+    error = ServiceUnavailable("StartIngestionJob failed: ThrottlingException")
+    batch = read_batch([("m1", _s3("knowledge/a.md")), ("m2", "junk")])
+    outcome = synchronize(
+        batch, ingestion=FakeIngestion(error), deferrer=FakeDeferrer(), settings=SETTINGS
+    )
+    assert outcome.action == "failed"
+    assert outcome.failed_message_ids == ("m1", "m2")
+    assert outcome.reason == str(error)
