@@ -11,8 +11,10 @@ CDK := node_modules/.bin/cdk
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-# jsii warns on Node 20 on every call; CDK's version check and IMDS probing would reach past
-# the package registries. Offline synth needs none of them.
+# jsii prints a banner on every call since Node 20 reached end of life (2026-10-30): this
+# variable takes the silenced major versions. CDK's version check and IMDS probing would reach
+# past the package registries; offline synth needs neither.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 export AWS_EC2_METADATA_DISABLED := true

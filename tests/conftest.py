@@ -19,6 +19,7 @@ from infra.stacks import build_app
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = Path(__file__).resolve().parent / "events"
 
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 # Lambda sets these before the handler module is imported; Powertools reads them at import.
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")

@@ -1,0 +1,17 @@
+"""`make bench`: print every benchmark table. Numbers inform; nothing here fails on speed."""
+
+from __future__ import annotations
+
+from benchmarks import lambda_assets
+
+BENCHMARKS = [lambda_assets]
+
+
+def main() -> None:
+    for benchmark in BENCHMARKS:
+        print(benchmark.run())
+        print()
+
+
+if __name__ == "__main__":
+    main()

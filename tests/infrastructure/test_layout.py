@@ -1,0 +1,59 @@
+"""The layering DESIGN.md promises, and app.py's behaviour on bad settings."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO_ROOT, cdk_json_context
+
+RUNTIME_ROOTS = [REPO_ROOT / "lambdas", REPO_ROOT / "action_groups"]
+RUNTIME_PACKAGES = {"kb_sync", "opsagent_shared"}
+
+
+def _imported_top_levels(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _python_files(*roots: Path) -> list[Path]:
+    return [p for root in roots if root.exists() for p in sorted(root.rglob("*.py"))]
+
+
+def test_runtime_code_never_imports_infra_or_cdk() -> None:
+    for path in _python_files(*RUNTIME_ROOTS):
+        forbidden = _imported_top_levels(path) & {"infra", "aws_cdk", "constructs", "cdk_nag"}
+        assert not forbidden, f"{path.relative_to(REPO_ROOT)} imports {forbidden}"
+
+
+def test_infra_never_imports_runtime_code() -> None:
+    for path in _python_files(REPO_ROOT / "infra"):
+        leaked = _imported_top_levels(path) & RUNTIME_PACKAGES
+        assert not leaked, f"{path.relative_to(REPO_ROOT)} imports {leaked}"
+
+
+def test_app_exits_with_every_settings_problem_before_building_stacks(tmp_path: Path) -> None:
+    context = {**cdk_json_context(), "log_retention_days": "31", "region": "mars-1"}
+    result = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "context 'log_retention_days' = 31 is not valid" in result.stderr
+    assert "context 'region' = 'mars-1' is not valid" in result.stderr
+    assert not list(tmp_path.glob("*.template.json"))
