@@ -33,6 +33,8 @@ LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_13
 LAMBDA_ARCHITECTURE = lambda_.Architecture.ARM_64
 LAMBDA_PLATFORM_TAG = "manylinux2014_aarch64"
 LAMBDA_PYTHON_VERSION = "3.13"
+# Bump when the asset layout this module produces changes, so every function redeploys.
+BUNDLE_FORMAT = "2"
 
 _IGNORED_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", "tests"}
 _IGNORED_SUFFIXES = {".pyc", ".pyo"}
@@ -75,7 +77,7 @@ def build_bundle(package_dir: Path, output_dir: Path, *, run: Runner | None = No
 def source_hash(package_dir: Path) -> str:
     """Hash of everything that goes into the asset, stable across machines and checkouts."""
     digest = hashlib.sha256()
-    digest.update(f"{LAMBDA_PLATFORM_TAG}|{LAMBDA_PYTHON_VERSION}".encode())
+    digest.update(f"{BUNDLE_FORMAT}|{LAMBDA_PLATFORM_TAG}|{LAMBDA_PYTHON_VERSION}".encode())
     for root in (package_dir.resolve(), SHARED_PACKAGE_DIR):
         for path in _package_files(root):
             digest.update(f"{root.name}/{path.relative_to(root).as_posix()}\0".encode())
@@ -138,9 +140,14 @@ def _package_files(root: Path) -> Iterator[Path]:
 
 
 def _copy_package(source: Path, destination: Path) -> None:
+    """Copy with world-readable modes: Lambda runs the code as another user than the one who
+    checked it out, and a mode-600 file (a umask 077 checkout) fails at import."""
     if destination.exists():
         shutil.rmtree(destination)
     for path in _package_files(source):
         target = destination / path.relative_to(source)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
+        shutil.copyfile(path, target)
+        target.chmod(0o644)
+    for directory in (destination, *(p for p in destination.rglob("*") if p.is_dir())):
+        directory.chmod(0o755)

@@ -13,6 +13,7 @@ inclusion prefix, so the data source covers `knowledge/`, the parent of both fol
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -26,6 +27,7 @@ from aws_cdk import aws_s3_deployment as s3_deployment
 from aws_cdk import aws_s3_notifications as s3_notifications
 from aws_cdk import aws_s3vectors as s3vectors
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import custom_resources
 from constructs import Construct
 
 from infra.bundling import REPO_ROOT
@@ -50,10 +52,31 @@ VECTOR_INDEX_ACTIONS = (
 )
 
 KB_SYNC_PACKAGE_DIR = REPO_ROOT / "lambdas" / "kb_sync"
-KB_SYNC_TIMEOUT = cdk.Duration.seconds(60)
+KB_SYNC_TIMEOUT = cdk.Duration.seconds(120)  # above the shared clients' worst-case retries
 KB_SYNC_BATCH_WINDOW = cdk.Duration.seconds(60)
 KB_SYNC_RETRY_DELAY_SECONDS = 120
 KB_SYNC_MAX_DEFERRALS = 30  # 30 x 2 minutes: an hour of running jobs before the DLQ alarm
+
+
+# Must match kb_sync.sync.SYNC_REQUEST_TYPE (infra never imports runtime code; a test checks).
+SYNC_REQUEST_TYPE = "opsagent.kb_sync.requested"
+
+
+def sync_visibility_timeout() -> cdk.Duration:
+    """Lambda's guidance for SQS sources: six times the function time-out plus the window."""
+    return cdk.Duration.seconds(
+        6 * KB_SYNC_TIMEOUT.to_seconds() + KB_SYNC_BATCH_WINDOW.to_seconds()
+    )
+
+
+def replacement_suffix(*create_only_settings: object) -> str:
+    """A short hash of settings CloudFormation can only apply by replacing the resource.
+
+    Bedrock names are unique, and CloudFormation creates the replacement before it deletes the
+    original; a name that changes with those settings lets the replacement be created.
+    """
+    joined = "|".join(str(value) for value in create_only_settings)
+    return hashlib.sha256(joined.encode()).hexdigest()[:8]
 
 
 def chunking_configuration(
@@ -198,12 +221,10 @@ class KnowledgeStore(Construct):
         self.role.add_to_policy(
             iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=[embedding_model_arn])
         )
+        # Listing is not narrowed by prefix: ingestion may also check the bucket itself
+        # (HeadBucket needs s3:ListBucket with no prefix), and object reads stay scoped below.
         self.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:ListBucket"],
-                resources=[self.bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{KNOWLEDGE_PREFIX}*"]}},
-            )
+            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn])
         )
         self.role.add_to_policy(
             iam.PolicyStatement(
@@ -225,7 +246,8 @@ class KnowledgeStore(Construct):
         self.knowledge_base = bedrock.CfnKnowledgeBase(
             self,
             "KnowledgeBase",
-            name=f"{name_prefix}-knowledge",
+            name=f"{name_prefix}-knowledge-"
+            + replacement_suffix(embedding_model_id, embedding_dimensions),
             description="Runbooks and past incidents for the ops agent",
             role_arn=self.role.role_arn,
             knowledge_base_configuration=bedrock.CfnKnowledgeBase.KnowledgeBaseConfigurationProperty(
@@ -253,7 +275,8 @@ class KnowledgeStore(Construct):
         self.data_source = bedrock.CfnDataSource(
             self,
             "DataSource",
-            name=f"{name_prefix}-runbooks-and-incidents",
+            name=f"{name_prefix}-documents-"
+            + replacement_suffix(embedding_model_id, embedding_dimensions, chunking_strategy.value),
             description="Runbooks and incident write-ups under knowledge/ in the knowledge bucket",
             knowledge_base_id=self.knowledge_base.attr_knowledge_base_id,
             data_deletion_policy="DELETE" if destroy else "RETAIN",
@@ -294,10 +317,7 @@ class KnowledgeSync(Construct):
             "Queue",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
-            # Lambda's guidance for SQS sources: at least six times the function time-out.
-            visibility_timeout=KB_SYNC_TIMEOUT.plus(KB_SYNC_BATCH_WINDOW).plus(
-                cdk.Duration.minutes(5)
-            ),
+            visibility_timeout=sync_visibility_timeout(),
             retention_period=cdk.Duration.days(4),
             dead_letter_queue=sqs.DeadLetterQueue(
                 queue=self.dead_letter_queue, max_receive_count=5
@@ -344,6 +364,44 @@ class KnowledgeSync(Construct):
         prefix = s3.NotificationKeyFilter(prefix=KNOWLEDGE_PREFIX)
         store.bucket.add_event_notification(s3.EventType.OBJECT_CREATED, destination, prefix)
         store.bucket.add_event_notification(s3.EventType.OBJECT_REMOVED, destination, prefix)
+
+        # A new or replaced data source starts empty, and no document event will come for the
+        # files already in the bucket: ask for a sync through the same queue on deploy.
+        sync_request = custom_resources.AwsSdkCall(
+            service="SQS",
+            action="sendMessage",
+            parameters={
+                "QueueUrl": self.queue.queue_url,
+                "MessageBody": cdk.Stack.of(self).to_json_string(
+                    {
+                        "type": SYNC_REQUEST_TYPE,
+                        "reason": "data source created or replaced",
+                        "data_source_id": store.data_source.attr_data_source_id,
+                    }
+                ),
+            },
+            physical_resource_id=custom_resources.PhysicalResourceId.of(
+                store.data_source.attr_data_source_id
+            ),
+        )
+        self.initial_sync = custom_resources.AwsCustomResource(
+            self,
+            "SyncOnDataSourceChange",
+            on_create=sync_request,
+            on_update=sync_request,
+            policy=custom_resources.AwsCustomResourcePolicy.from_statements(
+                [iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self.queue.queue_arn])]
+            ),
+            install_latest_aws_sdk=False,
+            log_group=logs.LogGroup(
+                self,
+                "SyncOnDataSourceChangeLogs",
+                retention=log_retention(log_retention_days),
+                removal_policy=cdk.RemovalPolicy.DESTROY,
+            ),
+        )
+        # The request must find the consumer in place.
+        self.initial_sync.node.add_dependency(function)
 
         self.dead_letter_alarm = cloudwatch.Alarm(
             self,
@@ -440,6 +498,14 @@ class KnowledgeCorpus(Construct):
         )
         acknowledge_stack_singletons(
             stack, "BucketNotificationsHandler", {basic_execution: why_basic}
+        )
+        acknowledge_stack_singletons(
+            stack,
+            "AWS679f53fac002430cb0da5b7982bd2287",  # CDK's AwsCustomResource provider
+            {
+                basic_execution: why_basic,
+                "AwsSolutions-L1": "CDK chooses and upgrades the AwsCustomResource runtime.",
+            },
         )
 
 

@@ -14,6 +14,11 @@ from kb_sync.sync import IngestionBusy
 from opsagent_shared.aws import error_code
 from opsagent_shared.errors import ServiceUnavailable
 
+# Errors that mean "not now" rather than "never": wait and try again via a deferral.
+BUSY_ERROR_CODES = frozenset(
+    {"ConflictException", "ServiceQuotaExceededException", "ThrottlingException"}
+)
+
 
 class BedrockIngestion:
     def __init__(self, bedrock_agent: Any, *, knowledge_base_id: str, data_source_id: str) -> None:
@@ -30,7 +35,7 @@ class BedrockIngestion:
                 description=description,
             )
         except ClientError as error:
-            if error_code(error) == "ConflictException":
+            if error_code(error) in BUSY_ERROR_CODES:
                 raise IngestionBusy(str(error)) from error
             raise ServiceUnavailable(f"StartIngestionJob failed: {error}") from error
         except BotoCoreError as error:

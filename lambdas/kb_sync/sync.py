@@ -1,15 +1,19 @@
 """What one SQS batch of knowledge-bucket changes asks for, and how it is carried out.
 
 A batch holds S3 event notifications (documents added, changed or removed), S3's test event
-(sent once when notifications are configured), and "deferred sync" messages this function sent
-itself while another ingestion job was running. The whole batch becomes at most one ingestion
-job: the sync is incremental, so one job picks up every change at once.
+(sent once when notifications are configured), "deferred sync" messages this function sent
+itself while another ingestion job was running, and "sync requested" messages (sent on deploy
+when the data source is created or replaced, or by hand to force a sync). The whole batch
+becomes at most one ingestion job: the sync is incremental, so one job takes in every change.
 
 Nothing is lost:
 - the job starts -> the batch is done;
-- another job is running (`IngestionBusy`) -> one deferred-sync message, delayed, carries the
-  request forward; after `max_deferrals` of those the batch fails and SQS retries, then moves it
-  to the dead-letter queue, whose alarm asks a person to look;
+- another job is running, or the account's ingestion quota or rate is exhausted
+  (`IngestionBusy`) -> one deferred-sync message, delayed, carries the request forward; a
+  request that has waited through `max_deferrals` of those fails the batch, and SQS retries it,
+  then moves it to the dead-letter queue, whose alarm asks a person to look. Fresh changes in a
+  batch start the wait anew: only a request that has itself waited that long gives up;
+- a message of unknown shape still causes a sync (syncing is idempotent; dropping is not);
 - any other failure, or the deferral cannot be sent -> the batch fails and SQS retries it.
 """
 
@@ -25,13 +29,14 @@ from urllib.parse import unquote_plus
 from opsagent_shared.errors import OpsAgentError
 
 DEFERRED_SYNC_TYPE = "opsagent.kb_sync.deferred"
+SYNC_REQUEST_TYPE = "opsagent.kb_sync.requested"
 S3_TEST_EVENT = "s3:TestEvent"
 DESCRIPTION_LIMIT = 200  # StartIngestionJob's description limit
 SAMPLE_KEYS = 5
 
 
 class IngestionBusy(OpsAgentError):
-    """Another ingestion job is running on this Knowledge Base (ConflictException)."""
+    """Ingestion cannot start now: a job is running, or a quota or rate limit is reached."""
 
 
 class SyncGaveUp(OpsAgentError):
@@ -53,21 +58,19 @@ class SyncBatch:
 
     message_ids: tuple[str, ...]
     changed_keys: tuple[str, ...]
-    change_count: int  # changes in this batch, plus those carried by deferred messages
-    deferrals: int  # the most times any request in this batch has been deferred already
-    unrecognized: int  # messages of unknown shape: they still cause a sync
+    change_count: int  # changes, requests and unknown messages here, plus deferred ones
+    deferrals: int  # how many times the oldest waiting request here was deferred already
 
     @property
     def needs_sync(self) -> bool:
-        return self.change_count > 0 or self.unrecognized > 0
+        return self.change_count > 0
 
     def client_token(self) -> str:
         """Idempotency token: a redelivered identical batch never starts a second job."""
         return hashlib.sha256("\n".join(sorted(self.message_ids)).encode()).hexdigest()
 
     def description(self) -> str:
-        total = self.change_count + self.unrecognized
-        text = f"opsagent kb-sync: {total} change(s)"
+        text = f"opsagent kb-sync: {self.change_count} change(s)"
         if self.changed_keys:
             text += ": " + ", ".join(self.changed_keys[:SAMPLE_KEYS])
             if len(self.changed_keys) > SAMPLE_KEYS:
@@ -103,30 +106,38 @@ def read_batch(records: Iterable[tuple[str, str]]) -> SyncBatch:
     fresh_keys: list[str] = []
     carried_keys: list[str] = []
     carried = 0
+    requested = 0
     deferrals = 0
     unrecognized = 0
     for message_id, body in records:
         message_ids.append(message_id)
         payload = _json_object(body)
+        kind = payload.get("type") if payload else None
         if payload is None:
             unrecognized += 1
         elif payload.get("Event") == S3_TEST_EVENT:
             continue
-        elif payload.get("type") == DEFERRED_SYNC_TYPE:
-            carried += _non_negative_int(payload.get("change_count"))
+        elif kind == DEFERRED_SYNC_TYPE:
+            # A deferral always stands for at least one change, whatever its fields say.
+            carried += max(1, _non_negative_int(payload.get("change_count")))
             deferrals = max(deferrals, _non_negative_int(payload.get("deferrals")))
-            carried_keys.extend(k for k in payload.get("sample_keys", []) if isinstance(k, str))
+            carried_keys.extend(_strings(payload.get("sample_keys")))
+        elif kind == SYNC_REQUEST_TYPE:
+            requested += 1
         elif isinstance(payload.get("Records"), list):
-            fresh_keys.extend(_changed_keys(payload["Records"]))
+            keys = list(_changed_keys(payload["Records"]))
+            fresh_keys.extend(keys)
+            unrecognized += 0 if keys else 1
         else:
             unrecognized += 1
-    unique_fresh = tuple(dict.fromkeys(fresh_keys))
+    unique_fresh = sorted(set(fresh_keys))
+    fresh = len(unique_fresh) + requested + unrecognized
     return SyncBatch(
         message_ids=tuple(message_ids),
-        changed_keys=tuple(dict.fromkeys(unique_fresh + tuple(carried_keys))),
-        change_count=len(unique_fresh) + carried,
-        deferrals=deferrals,
-        unrecognized=unrecognized,
+        changed_keys=tuple(unique_fresh + sorted(set(carried_keys) - set(unique_fresh))),
+        change_count=fresh + carried,
+        # Fresh changes have not waited yet; only a batch of deferrals alone keeps counting.
+        deferrals=0 if fresh else deferrals,
     )
 
 
@@ -160,7 +171,7 @@ def deferred_message(batch: SyncBatch) -> dict[str, Any]:
     return {
         "type": DEFERRED_SYNC_TYPE,
         "deferrals": batch.deferrals + 1,
-        "change_count": batch.change_count + batch.unrecognized,
+        "change_count": batch.change_count,
         "sample_keys": list(batch.changed_keys[:SAMPLE_KEYS]),
     }
 
@@ -171,12 +182,16 @@ def _failed(batch: SyncBatch, error: Exception) -> SyncOutcome:
 
 def _changed_keys(records: list[Any]) -> Iterable[str]:
     for record in records:
-        if not isinstance(record, dict):
-            continue
-        key = record.get("s3", {}).get("object", {}).get("key")
+        s3 = record.get("s3") if isinstance(record, dict) else None
+        obj = s3.get("object") if isinstance(s3, dict) else None
+        key = obj.get("key") if isinstance(obj, dict) else None
         if isinstance(key, str) and key:
             # S3 event keys are URL-encoded with '+' for spaces.
             yield unquote_plus(key)
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _json_object(body: str) -> dict[str, Any] | None:

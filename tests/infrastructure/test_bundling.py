@@ -98,3 +98,14 @@ def test_hash_changes_with_the_function_requirements(tmp_path: Path) -> None:
 
 def _fail_if_called(command: Sequence[str]) -> None:
     raise AssertionError(f"pip should not run: {command}")
+
+
+def test_bundled_files_are_readable_by_lambda_whatever_the_checkout_umask(tmp_path: Path) -> None:
+    package = _package(tmp_path, "private")
+    (package / "handler.py").chmod(0o600)
+    (package / "__init__.py").chmod(0o600)
+    out = tmp_path / "asset"
+    build_bundle(package, out, run=_fail_if_called)
+    assert (out / "private" / "handler.py").stat().st_mode & 0o777 == 0o644
+    assert (out / "private").stat().st_mode & 0o777 == 0o755
+    assert (out / "opsagent_shared" / "env.py").stat().st_mode & 0o777 == 0o644

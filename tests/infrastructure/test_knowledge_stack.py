@@ -12,6 +12,7 @@ from aws_cdk.assertions import Match, Template
 from infra.knowledge_base import (
     KNOWLEDGE_PREFIX,
     NON_FILTERABLE_METADATA_KEYS,
+    SYNC_REQUEST_TYPE,
     VECTOR_INDEX_ACTIONS,
 )
 from infra.lambda_function import POWERTOOLS_LAYER_PARAMETER
@@ -259,8 +260,14 @@ def test_sync_queue_has_a_dead_letter_queue_an_alarm_and_batched_delivery(
         for lid, q in _resources(template, "AWS::SQS::Queue").items()
         if lid.startswith("SyncQueue")
     ]
-    # Messages must stay invisible longer than a batch can take: window plus time-out.
-    assert queue["Properties"]["VisibilityTimeout"] >= 60 + 60
+    # Lambda's guidance for SQS sources: six times the time-out plus the batching window.
+    (function,) = [
+        f
+        for lid, f in _resources(template, "AWS::Lambda::Function").items()
+        if lid.startswith("SyncHandler")
+    ]
+    timeout = function["Properties"]["Timeout"]
+    assert queue["Properties"]["VisibilityTimeout"] == 6 * timeout + 60
 
 
 def test_kb_sync_function_is_arm64_python313_with_pinned_powertools_layer(
@@ -317,8 +324,8 @@ def test_knowledge_base_role_is_scoped_to_its_model_prefix_and_index(template: T
     }
     get_object = by_action[frozenset({"s3:GetObject"})]["Resource"]
     assert json.dumps(get_object).endswith(f'"/{KNOWLEDGE_PREFIX}*"]]}}')
-    assert by_action[frozenset({"s3:ListBucket"})]["Condition"] == {
-        "StringLike": {"s3:prefix": [f"{KNOWLEDGE_PREFIX}*"]}
+    assert by_action[frozenset({"s3:ListBucket"})]["Resource"] == {
+        "Fn::GetAtt": ["StoreDocumentsA9151043", "Arn"]
     }
     roles = _resources(template, "AWS::IAM::Role")
     trust = roles["StoreRole1685ABFC"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
@@ -340,6 +347,57 @@ def test_corpus_deployment_prunes_but_keeps_generated_postmortems(template: Temp
     assert any(d.startswith("StoreDocumentsNotifications") for d in depends_on)
 
 
+def _names() -> dict[str, dict[str, str]]:
+    names = {}
+    for label, overrides in {
+        "default": {},
+        "chunking": {"chunking_strategy": "FIXED_SIZE"},
+        "dimensions": {"embedding_dimensions": 512},
+    }.items():
+        template = Template.from_stack(synth_app(overrides)[1]["knowledge"]).to_json()
+        names[label] = {
+            "kb": template["Resources"]["StoreKnowledgeBase6510ECEC"]["Properties"]["Name"],
+            "ds": template["Resources"]["StoreDataSourceF3013598"]["Properties"]["Name"],
+        }
+    return names
+
+
+def test_names_change_exactly_when_a_setting_forces_replacement() -> None:
+    # Chunking and embedding settings are create-only: CloudFormation creates the replacement
+    # before deleting the original, so a fixed name would collide ("already exists").
+    names = _names()
+    assert names["default"]["kb"].startswith("opsagent-knowledge-")
+    assert names["chunking"]["kb"] == names["default"]["kb"]
+    assert names["chunking"]["ds"] != names["default"]["ds"]
+    assert names["dimensions"]["kb"] != names["default"]["kb"]
+    assert names["dimensions"]["ds"] != names["default"]["ds"]
+
+
+def test_deploy_requests_a_sync_whenever_the_data_source_is_created_or_replaced(
+    template: Template,
+) -> None:
+    (resource,) = template.find_resources("Custom::AWS").values()
+    create = _render(resource["Properties"]["Create"])
+    assert create == _render(resource["Properties"]["Update"])
+    call = json.loads(create)
+    assert (call["service"], call["action"]) == ("SQS", "sendMessage")
+    assert call["parameters"]["QueueUrl"] == "<SyncQueue14CFE323>"
+    body = json.loads(call["parameters"]["MessageBody"])
+    assert body["type"] == SYNC_REQUEST_TYPE
+    # The physical ID is the data source ID, so a new data source means a new request.
+    assert call["physicalResourceId"]["id"] == "<StoreDataSourceF3013598.DataSourceId>"
+    assert body["data_source_id"] == "<StoreDataSourceF3013598.DataSourceId>"
+    assert any(d.startswith("SyncHandlerFunction") for d in resource["DependsOn"])
+    statements = _statements(template, "SyncSyncOnDataSourceChangeCustomResourcePolicy")
+    assert statements == [
+        {
+            "Action": "sqs:SendMessage",
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": ["SyncQueue14CFE323", "Arn"]},
+        }
+    ]
+
+
 def test_outputs_name_the_ids_a_user_needs(template: Template) -> None:
     outputs = template.to_json()["Outputs"]
     assert outputs["KnowledgeBaseId"]["Value"] == {
@@ -350,6 +408,18 @@ def test_outputs_name_the_ids_a_user_needs(template: Template) -> None:
     }
     assert outputs["KnowledgeBucketName"]["Value"] == {"Ref": "StoreDocumentsA9151043"}
     assert "SyncDeadLetterQueueUrl" in outputs
+
+
+def _render(value: Any) -> str:
+    """A CloudFormation string expression as text, with references as <LogicalId.Attr>."""
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_render(part) for part in parts)
+    if "Fn::GetAtt" in value:
+        return "<{}.{}>".format(*value["Fn::GetAtt"])
+    return "<{}>".format(value["Ref"])
 
 
 def _actions(statement: dict[str, Any]) -> list[str]:

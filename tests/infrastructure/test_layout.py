@@ -57,3 +57,10 @@ def test_app_exits_with_every_settings_problem_before_building_stacks(tmp_path: 
     assert "context 'log_retention_days' = 31 is not valid" in result.stderr
     assert "context 'region' = 'mars-1' is not valid" in result.stderr
     assert not list(tmp_path.glob("*.template.json"))
+
+
+def test_infra_and_kb_sync_agree_on_the_sync_request_message_type() -> None:
+    from infra.knowledge_base import SYNC_REQUEST_TYPE as SENT_ON_DEPLOY
+    from kb_sync.sync import SYNC_REQUEST_TYPE as UNDERSTOOD
+
+    assert SENT_ON_DEPLOY == UNDERSTOOD

@@ -122,7 +122,7 @@ def test_the_job_request_carries_an_idempotency_token_and_a_description(harness:
     _invoke(load_event("kb_sync_s3_changes.json"))
     (params,) = seen
     assert len(params["clientToken"]) == 64
-    assert params["description"].startswith("opsagent kb-sync: 3 change(s): knowledge/runbooks/")
+    assert params["description"].startswith("opsagent kb-sync: 3 change(s): knowledge/incidents/")
 
 
 def test_s3_test_event_calls_nothing(harness: Harness) -> None:
@@ -149,13 +149,25 @@ def test_running_job_defers_the_request_and_a_later_batch_starts_it(
         "deferrals": 1,
         "change_count": 3,
         "sample_keys": [
+            "knowledge/incidents/2025-03-14-payments db (old).md",
             "knowledge/runbooks/rds-connection-exhaustion.md",
             "knowledge/runbooks/rds-connection-exhaustion.md.metadata.json",
-            "knowledge/incidents/2025-03-14-payments db (old).md",
         ],
     }
     harness.expect_job()
     assert _invoke(_sqs_event([deferred])) == {"batchItemFailures": []}
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [("ServiceQuotaExceededException", 402), ("ThrottlingException", 429)],
+)
+def test_quota_and_rate_limits_defer_like_a_running_job(
+    harness: Harness, code: str, status: int
+) -> None:
+    harness.expect_error(code, status)
+    assert _invoke(load_event("kb_sync_s3_changes.json")) == {"batchItemFailures": []}
+    assert harness.delayed_count() == 1
 
 
 def test_busy_through_every_deferral_returns_the_batch_to_sqs(harness: Harness) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from kb_sync.sync import (
     DEFERRED_SYNC_TYPE,
     DESCRIPTION_LIMIT,
+    SYNC_REQUEST_TYPE,
     IngestionBusy,
     SyncSettings,
     deferred_message,
@@ -61,9 +64,9 @@ def test_s3_changes_become_one_request_with_decoded_keys() -> None:
     batch = read_batch(_records("kb_sync_s3_changes.json"))
     assert len(batch.message_ids) == 4
     assert batch.changed_keys == (
+        "knowledge/incidents/2025-03-14-payments db (old).md",
         "knowledge/runbooks/rds-connection-exhaustion.md",
         "knowledge/runbooks/rds-connection-exhaustion.md.metadata.json",
-        "knowledge/incidents/2025-03-14-payments db (old).md",
     )
     assert batch.change_count == 3
     assert batch.needs_sync
@@ -84,11 +87,28 @@ def test_repeated_changes_to_one_key_count_once() -> None:
     assert batch.change_count == 1
 
 
-def test_unrecognized_messages_still_cause_a_sync() -> None:
-    batch = read_batch([("m1", "not json"), ("m2", "[1, 2]"), ("m3", json.dumps({"x": 1}))])
-    assert batch.unrecognized == 3
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "[1, 2]",
+        json.dumps({"x": 1}),
+        json.dumps({"Records": [{"s3": None}]}),
+        json.dumps({"Records": [{"s3": {"object": None}}, "junk"]}),
+        json.dumps({"Records": [{"s3": {"object": {"key": 42}}}]}),
+    ],
+)
+def test_messages_of_unknown_shape_still_cause_a_sync(body: str) -> None:
+    batch = read_batch([("m1", body)])
+    assert batch.change_count == 1
     assert batch.needs_sync
-    assert batch.description() == "opsagent kb-sync: 3 change(s)"
+    assert batch.description() == "opsagent kb-sync: 1 change(s)"
+
+
+def test_a_sync_request_message_causes_a_sync() -> None:
+    body = json.dumps({"type": SYNC_REQUEST_TYPE, "reason": "data source created"})
+    batch = read_batch([("m1", body)])
+    assert (batch.change_count, batch.changed_keys, batch.deferrals) == (1, (), 0)
 
 
 def test_deferred_messages_carry_their_count_and_deferrals_forward() -> None:
@@ -98,29 +118,49 @@ def test_deferred_messages_carry_their_count_and_deferrals_forward() -> None:
         "change_count": 7,
         "sample_keys": ["knowledge/b.md"],
     }
-    batch = read_batch(
-        [
-            ("m1", json.dumps(deferred)),
-            ("m2", _s3("knowledge/c.md")),
-            ("m3", json.dumps({**deferred, "deferrals": 1})),
-        ]
+    alone = read_batch(
+        [("m1", json.dumps(deferred)), ("m3", json.dumps({**deferred, "deferrals": 1}))]
     )
-    assert batch.deferrals == 2
-    assert batch.change_count == 1 + 7 + 7
+    assert alone.deferrals == 2
+    assert alone.change_count == 7 + 7
+    assert alone.changed_keys == ("knowledge/b.md",)
+
+
+def test_fresh_changes_start_the_wait_anew() -> None:
+    deferred = {
+        "type": DEFERRED_SYNC_TYPE,
+        "deferrals": 3,
+        "change_count": 7,
+        "sample_keys": ["knowledge/b.md"],
+    }
+    batch = read_batch([("m1", json.dumps(deferred)), ("m2", _s3("knowledge/c.md"))])
+    assert batch.deferrals == 0
+    assert batch.change_count == 1 + 7
     assert batch.changed_keys == ("knowledge/c.md", "knowledge/b.md")
 
 
-def test_malformed_deferral_fields_are_treated_as_zero() -> None:
-    bad = {"type": DEFERRED_SYNC_TYPE, "deferrals": "9", "change_count": -4, "sample_keys": [3]}
-    batch = read_batch([("m1", json.dumps(bad))])
-    assert (batch.deferrals, batch.change_count, batch.changed_keys) == (0, 0, ())
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"deferrals": "9", "change_count": -4, "sample_keys": [3]},
+        {"deferrals": None, "change_count": None, "sample_keys": None},
+        {},
+    ],
+)
+def test_a_malformed_deferral_still_stands_for_one_change(fields: dict[str, object]) -> None:
+    batch = read_batch([("m1", json.dumps({"type": DEFERRED_SYNC_TYPE, **fields}))])
+    assert (batch.deferrals, batch.change_count, batch.changed_keys) == (0, 1, ())
+    assert batch.needs_sync
 
 
-def test_client_token_is_stable_for_the_same_messages_in_any_order() -> None:
+def test_token_and_description_are_stable_for_the_same_messages_in_any_order() -> None:
+    # A redelivered batch may arrive in another order; the same token must come with the same
+    # parameters, or Bedrock may refuse it as a different request.
     one = read_batch([("a", _s3("knowledge/x.md")), ("b", _s3("knowledge/y.md"))])
     two = read_batch([("b", _s3("knowledge/y.md")), ("a", _s3("knowledge/x.md"))])
     three = read_batch([("a", _s3("knowledge/x.md"))])
     assert one.client_token() == two.client_token() != three.client_token()
+    assert one.description() == two.description()
     assert 33 <= len(one.client_token()) <= 256  # StartIngestionJob's clientToken limits
 
 
