@@ -90,7 +90,7 @@ class SyncOutcome:
 
 class Ingestion(Protocol):
     def start(self, *, client_token: str, description: str) -> str:
-        """Start an ingestion job and return its ID; raise `IngestionBusy` if one is running."""
+        """Start an ingestion job and return its ID; raise `IngestionBusy` if it cannot yet."""
         ...
 
 
@@ -149,7 +149,8 @@ def synchronize(
     try:
         job_id = ingestion.start(client_token=batch.client_token(), description=batch.description())
         return SyncOutcome(action="started", job_id=job_id)
-    except IngestionBusy:
+    except IngestionBusy as busy:
+        reason = str(busy)
         if batch.deferrals >= settings.max_deferrals:
             return _failed(
                 batch,
@@ -164,7 +165,7 @@ def synchronize(
         deferrer.defer(deferred_message(batch), settings.retry_delay_seconds)
     except OpsAgentError as error:
         return _failed(batch, error)
-    return SyncOutcome(action="deferred", reason="another ingestion job is running")
+    return SyncOutcome(action="deferred", reason=reason)
 
 
 def deferred_message(batch: SyncBatch) -> dict[str, Any]:
