@@ -20,7 +20,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 export AWS_EC2_METADATA_DISABLED := true
 OFFLINE_ENV := env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN
 
-.PHONY: help install synth test lint bench deploy diff clean
+.PHONY: help install synth test lint bench deploy diff clean schemas
 
 help:
 	@echo "make synth   install, synthesize every stack offline, run cdk-nag and cfn-lint"
@@ -55,6 +55,13 @@ lint: $(PY_STAMP)
 
 test: install lint
 	$(OFFLINE_ENV) $(BIN)/pytest
+
+# Regenerate every action group's openapi.json from its resolver (a test fails when stale).
+schemas: $(PY_STAMP)
+	for group in action_groups/*/schema.py; do \
+		name=$$(basename $$(dirname $$group)); \
+		PYTHONPATH=lambdas:action_groups $(BIN)/python -m $$name.schema; \
+	done
 
 bench: install
 	$(OFFLINE_ENV) $(BIN)/python -m benchmarks

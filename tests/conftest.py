@@ -6,17 +6,23 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from moto import mock_aws
 
 from infra.config import Settings
 from infra.nag import enable_checks
 from infra.stacks import build_app
+from opsagent_shared import aws, clock
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Every test of an action group runs on this date, so periods and "14 days" are fixed.
+NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
+TEST_REGIONS = ("us-east-1", "ap-northeast-2")
 EVENTS_DIR = Path(__file__).resolve().parent / "events"
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
@@ -94,3 +100,17 @@ def lambda_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     return
+
+
+@pytest.fixture
+def account(lambda_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A moto account, two scanned regions, a fixed clock (NOW), and fresh AWS clients."""
+    monkeypatch.setenv("SCAN_REGIONS", ",".join(TEST_REGIONS))
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+    cached_client, cached_session = aws.client, aws.session  # tests may patch aws.client
+    cached_client.cache_clear()
+    cached_session.cache_clear()
+    with mock_aws():
+        yield
+    cached_client.cache_clear()
+    cached_session.cache_clear()

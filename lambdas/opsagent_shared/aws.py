@@ -4,34 +4,46 @@ Clients come from a botocore session rather than boto3: boto3's import also pull
 s3transfer, which no function here uses (measured: kb_sync cold import 553 -> 492 ms on the dev
 machine, `make bench`). The clients are the ones boto3 would return: same service models,
 credential chain, retries, paginators and waiters.
+
+botocore is imported on the first client, not with this module: a handler that answers a bad
+request without calling AWS never pays for it, and the import cost shows where it is spent.
 """
 
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import botocore.session
-from botocore.config import Config
+if TYPE_CHECKING:
+    import botocore.session
 
 # Adaptive mode backs off on throttling across calls in the same environment. Worst case per
 # call, about 4 x (3 s + 15 s) plus back-off: functions that call AWS set time-outs above it.
-CLIENT_CONFIG = Config(
-    retries={"mode": "adaptive", "max_attempts": 4},
-    connect_timeout=3,
-    read_timeout=15,
-    user_agent_extra="opsagent",
-)
+RETRIES = {"mode": "adaptive", "max_attempts": 4}
+CONNECT_TIMEOUT = 3
+READ_TIMEOUT = 15
+USER_AGENT_EXTRA = "opsagent"
 
 
 @cache
-def _session() -> botocore.session.Session:
+def session() -> botocore.session.Session:
+    import botocore.session
+
     return botocore.session.get_session()
 
 
 @cache
 def client(service: str, region: str | None = None) -> Any:
-    return _session().create_client(service, region_name=region, config=CLIENT_CONFIG)
+    from botocore.config import Config
+
+    config = Config(
+        retries=RETRIES,
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        user_agent_extra=USER_AGENT_EXTRA,
+        max_pool_connections=20,  # region scans run in parallel threads
+    )
+    return session().create_client(service, region_name=region, config=config)
 
 
 def error_code(error: Exception) -> str:

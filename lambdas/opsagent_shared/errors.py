@@ -15,3 +15,15 @@ class ConfigurationError(OpsAgentError):
 
 class ServiceUnavailable(OpsAgentError):
     """An AWS service call failed in a way that a later retry may fix."""
+
+
+class BadRequest(OpsAgentError):
+    """The caller's input cannot be served as given; the message says what would work.
+
+    Action groups answer it with HTTP 400 in Bedrock's response format, so the model can fix
+    its call and try again.
+    """
+
+
+class CostDataUnavailable(ServiceUnavailable):
+    """Cost Explorer (or another cost API) could not answer; the message says why."""

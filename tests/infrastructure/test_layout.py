@@ -12,7 +12,9 @@ from pathlib import Path
 from tests.conftest import REPO_ROOT, cdk_json_context
 
 RUNTIME_ROOTS = [REPO_ROOT / "lambdas", REPO_ROOT / "action_groups"]
-RUNTIME_PACKAGES = {"kb_sync", "opsagent_shared"}
+RUNTIME_PACKAGES = {
+    p.parent.name for root in RUNTIME_ROOTS for p in root.glob("*/__init__.py")
+}
 
 
 def _imported_top_levels(path: Path) -> set[str]:
@@ -34,6 +36,10 @@ def test_runtime_code_never_imports_infra_or_cdk() -> None:
     for path in _python_files(*RUNTIME_ROOTS):
         forbidden = _imported_top_levels(path) & {"infra", "aws_cdk", "constructs", "cdk_nag"}
         assert not forbidden, f"{path.relative_to(REPO_ROOT)} imports {forbidden}"
+
+
+def test_runtime_packages_are_found() -> None:
+    assert {"kb_sync", "opsagent_shared", "cost_insights"} <= RUNTIME_PACKAGES
 
 
 def test_infra_never_imports_runtime_code() -> None:

@@ -1,0 +1,158 @@
+"""What runs in a region, read with paginators, one list call per resource type.
+
+Operations combine these per region inside `opsagent_shared.regions.scan_regions`; nothing here
+calls an API per resource. CPU metrics for all of a region's instances come from batched
+GetMetricData (500 queries a call).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from opsagent_shared import aws, clock
+from opsagent_shared.metrics import MetricQuery, SeriesSummary, fetch_series, summarize
+from opsagent_shared.pricing import PRICING_REGION, on_demand_hourly
+
+METRIC_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Instance:
+    id: str
+    region: str
+    instance_type: str
+    state: str
+    lifecycle: str  # "on-demand", "spot" or "scheduled"
+    architecture: str  # "x86_64" or "arm64"
+    platform: str  # "linux" or "windows"
+    launch_time: datetime | None
+    availability_zone: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.tags.get("Name", "")
+
+    @property
+    def auto_scaling_group(self) -> str | None:
+        return self.tags.get("aws:autoscaling:groupName")
+
+    @property
+    def family(self) -> str:
+        return self.instance_type.split(".", 1)[0]
+
+
+def instances(region: str, *, states: Sequence[str] = ("running",)) -> list[Instance]:
+    ec2 = aws.client("ec2", region)
+    found = []
+    for page in ec2.get_paginator("describe_instances").paginate(
+        Filters=[{"Name": "instance-state-name", "Values": list(states)}]
+    ):
+        for reservation in page.get("Reservations", []):
+            for raw in reservation.get("Instances", []):
+                found.append(_instance(region, raw))
+    return found
+
+
+def volumes(region: str) -> list[dict[str, Any]]:
+    return _all(region, "ec2", "describe_volumes", "Volumes")
+
+
+def addresses(region: str) -> list[dict[str, Any]]:
+    # DescribeAddresses is not paginated: one call returns every address.
+    return list(aws.client("ec2", region).describe_addresses().get("Addresses", []))
+
+
+def nat_gateways(region: str) -> list[dict[str, Any]]:
+    return _all(
+        region,
+        "ec2",
+        "describe_nat_gateways",
+        "NatGateways",
+        Filter=[{"Name": "state", "Values": ["available"]}],
+    )
+
+
+def snapshots(region: str) -> list[dict[str, Any]]:
+    return _all(region, "ec2", "describe_snapshots", "Snapshots", OwnerIds=["self"])
+
+
+def auto_scaling_groups(region: str) -> list[dict[str, Any]]:
+    return _all(region, "autoscaling", "describe_auto_scaling_groups", "AutoScalingGroups")
+
+
+def load_balancers(region: str) -> list[dict[str, Any]]:
+    return _all(region, "elbv2", "describe_load_balancers", "LoadBalancers")
+
+
+def target_groups(region: str) -> list[dict[str, Any]]:
+    return _all(region, "elbv2", "describe_target_groups", "TargetGroups")
+
+
+def on_demand_prices(region: str, instance_types: Iterable[str]) -> dict[str, Decimal]:
+    """Hourly Linux On-Demand prices for these types in `region` (one Price List request)."""
+    return on_demand_hourly(aws.client("pricing", PRICING_REGION), region, instance_types)
+
+
+def cpu_utilization(
+    region: str, instance_ids: Sequence[str], *, days: int = METRIC_DAYS
+) -> dict[str, SeriesSummary]:
+    """Daily-average CPU over `days` for every instance; p95 and max over those daily values.
+
+    Daily maxima come as a second series so a spiky instance is not mistaken for an idle one.
+    """
+    if not instance_ids:
+        return {}
+    end = clock.now().replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(days=days)
+    queries = []
+    for instance_id in instance_ids:
+        for stat in ("Average", "Maximum"):
+            queries.append(
+                MetricQuery(
+                    key=f"{instance_id}|{stat}",
+                    namespace="AWS/EC2",
+                    metric="CPUUtilization",
+                    dimensions={"InstanceId": instance_id},
+                    stat=stat,
+                )
+            )
+    series = fetch_series(aws.client("cloudwatch", region), queries, start=start, end=end)
+    summaries = {}
+    for instance_id in instance_ids:
+        average = summarize(series[f"{instance_id}|Average"])
+        peak = summarize(series[f"{instance_id}|Maximum"])
+        summaries[instance_id] = SeriesSummary(
+            points=average.points, mean=average.mean, maximum=peak.maximum, p95=peak.p95
+        )
+    return summaries
+
+
+def _all(
+    region: str, service: str, operation: str, key: str, **request: Any
+) -> list[dict[str, Any]]:
+    client = aws.client(service, region)
+    items: list[dict[str, Any]] = []
+    for page in client.get_paginator(operation).paginate(**request):
+        items.extend(page.get(key, []))
+    return items
+
+
+def _instance(region: str, raw: dict[str, Any]) -> Instance:
+    tags = {t["Key"]: t.get("Value", "") for t in raw.get("Tags", []) if "Key" in t}
+    return Instance(
+        id=raw["InstanceId"],
+        region=region,
+        instance_type=raw.get("InstanceType", ""),
+        state=raw.get("State", {}).get("Name", ""),
+        lifecycle=raw.get("InstanceLifecycle", "on-demand"),
+        architecture=raw.get("Architecture", "x86_64"),
+        platform="windows" if raw.get("Platform") == "windows" else "linux",
+        launch_time=raw.get("LaunchTime"),
+        availability_zone=raw.get("Placement", {}).get("AvailabilityZone", ""),
+        tags=tags,
+    )

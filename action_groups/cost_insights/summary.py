@@ -1,0 +1,106 @@
+"""Cost for a period, grouped, against the equal period before it, with the top movers.
+
+One Cost Explorer request covers both periods (daily, grouped), split here by date.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from cost_insights.cost_explorer import COST_METRIC, cost_and_usage
+from opsagent_shared import clock
+from opsagent_shared.errors import BadRequest
+from opsagent_shared.money import ZERO, money, percent_change, to_decimal
+from opsagent_shared.periods import Period, resolve_period
+from opsagent_shared.responses import tool_response
+
+GROUP_BY = {
+    "SERVICE": "SERVICE",
+    "REGION": "REGION",
+    "LINKED_ACCOUNT": "LINKED_ACCOUNT",
+    "USAGE_TYPE": "USAGE_TYPE",
+}
+MOVERS = 5
+
+
+def run(
+    *, period: str | None, start_date: str | None, end_date: str | None, group_by: str, top: int
+) -> dict[str, Any]:
+    dimension = GROUP_BY.get(group_by.strip().upper())
+    if dimension is None:
+        raise BadRequest(f"group_by '{group_by}' is not known; use one of {', '.join(GROUP_BY)}")
+    current = resolve_period(period, start_date, end_date, today=clock.today())
+    previous = current.previous()
+    both = Period(start=previous.start, end=current.end)
+
+    now_costs: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    before_costs: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    currency = "USD"
+    estimated = False
+    for day in cost_and_usage(both, group_by=[{"Type": "DIMENSION", "Key": dimension}]):
+        bucket = (
+            now_costs if day["TimePeriod"]["Start"] >= current.start.isoformat() else before_costs
+        )
+        estimated = estimated or bool(day.get("Estimated"))
+        for group in day.get("Groups", []):
+            amount = group["Metrics"][COST_METRIC]
+            currency = amount.get("Unit", currency)
+            bucket[group["Keys"][0]] += to_decimal(amount["Amount"])
+
+    total_now = sum(now_costs.values(), ZERO)
+    total_before = sum(before_costs.values(), ZERO)
+    keys = set(now_costs) | set(before_costs)
+    rows = [
+        {
+            "name": key,
+            "cost": now_costs[key],
+            "previous_cost": before_costs[key],
+            "change": now_costs[key] - before_costs[key],
+        }
+        for key in keys
+    ]
+    rows = [r for r in rows if r["cost"] or r["previous_cost"]]
+    by_cost = sorted(rows, key=lambda r: (-r["cost"], r["name"]))
+    movers = sorted(rows, key=lambda r: (-abs(r["change"]), r["name"]))[:MOVERS]
+
+    notes = []
+    if estimated:
+        notes.append("Recent days are estimated by Cost Explorer and may still change.")
+    change = total_now - total_before
+    change_pct = percent_change(total_now, total_before)
+    summary = (
+        f"{money(total_now)} {currency} from {current.describe()['start']} to "
+        f"{current.describe()['end']} by {dimension.lower()}; "
+        + (
+            f"{'+' if change >= 0 else ''}{money(change)} ({change_pct}%) vs the previous "
+            f"{current.days} days"
+            if change_pct is not None
+            else "no spend in the previous period to compare with"
+        )
+    )
+    return tool_response(
+        summary=summary,
+        items=[_item(r, include_change=True) for r in by_cost],
+        period=current.describe(),
+        currency=currency,
+        notes=notes,
+        top=top,
+        group_by=dimension,
+        total=money(total_now),
+        previous_total=money(total_before),
+        previous_period=previous.describe(),
+        change=money(change),
+        change_percent=change_pct,
+        top_movers=[_item(r, include_change=True) for r in movers],
+    )
+
+
+def _item(row: dict[str, Any], *, include_change: bool) -> dict[str, Any]:
+    item = {"name": row["name"], "cost": money(row["cost"])}
+    if include_change:
+        item["previous_cost"] = money(row["previous_cost"])
+        item["change"] = money(row["change"])
+        item["change_percent"] = percent_change(row["cost"], row["previous_cost"])
+    return item

@@ -1,0 +1,64 @@
+"""Whole-account work across regions: a bounded pool, and a failed region is a note, not a crash."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from opsagent_shared import aws
+
+T = TypeVar("T")
+MAX_REGION_WORKERS = 8
+SCAN_REGIONS_ENV = "SCAN_REGIONS"  # comma-separated; empty means every enabled region
+
+
+@dataclass
+class RegionScan(Generic[T]):
+    results: dict[str, T] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def scan_regions(
+    regions: Iterable[str], work: Callable[[str], T], *, max_workers: int = MAX_REGION_WORKERS
+) -> RegionScan[T]:
+    """Run `work(region)` for every region in parallel; failures become notes."""
+    scan: RegionScan[T] = RegionScan()
+    region_list = list(dict.fromkeys(regions))
+    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(region_list)))) as pool:
+        futures = {region: pool.submit(work, region) for region in region_list}
+        for region, future in futures.items():
+            try:
+                scan.results[region] = future.result()
+            except Exception as error:
+                reason = aws.error_code(error) or type(error).__name__
+                scan.notes.append(f"region {region} was skipped: {reason}")
+    return scan
+
+
+def target_regions(requested: str | None = None) -> list[str]:
+    """Regions to scan: the caller's list, else SCAN_REGIONS, else every enabled region."""
+    raw = requested or os.environ.get(SCAN_REGIONS_ENV, "")
+    chosen = [r.strip() for r in raw.split(",") if r.strip()]
+    enabled = enabled_regions()
+    if not chosen:
+        return enabled
+    unknown = [r for r in chosen if r not in enabled]
+    if unknown:
+        from opsagent_shared.errors import BadRequest
+
+        raise BadRequest(
+            f"region(s) {', '.join(unknown)} not enabled in this account; "
+            f"enabled: {', '.join(enabled)}"
+        )
+    return chosen
+
+
+def enabled_regions() -> list[str]:
+    ec2 = aws.client("ec2")
+    response = ec2.describe_regions(
+        Filters=[{"Name": "opt-in-status", "Values": ["opt-in-not-required", "opted-in"]}]
+    )
+    return sorted(r["RegionName"] for r in response["Regions"])

@@ -1,0 +1,54 @@
+"""Calling an action group's handler the way Bedrock does, against a faked account."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import requests
+
+from tests.conftest import NOW, TEST_REGIONS, FakeLambdaContext, load_event
+
+__all__ = ["NOW", "TEST_REGIONS", "bedrock_event", "invoke", "queue_cost_and_usage"]
+
+
+def bedrock_event(api_path: str, method: str = "GET", **parameters: Any) -> dict[str, Any]:
+    """A Bedrock Agent action-group event (real shape: tests/events/), values as strings."""
+    event = load_event("bedrock_cost_insights_summary.json")
+    event["apiPath"] = api_path
+    event["httpMethod"] = method
+    event["parameters"] = [
+        {"name": name, "type": _type_name(value), "value": str(value)}
+        for name, value in parameters.items()
+    ]
+    return event
+
+
+def invoke(handler: Any, api_path: str, **parameters: Any) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, parsed body) of one tool call through the Lambda handler."""
+    result = handler.lambda_handler(bedrock_event(api_path, **parameters), FakeLambdaContext())
+    response = result["response"]
+    assert result["messageVersion"] == "1.0"
+    assert response["apiPath"] == api_path
+    body = json.loads(response["responseBody"]["application/json"]["body"])
+    return int(response["httpStatusCode"]), body
+
+
+def queue_cost_and_usage(*results: dict[str, Any]) -> None:
+    """Queue canned GetCostAndUsage answers in moto, one per call, in order."""
+    response = requests.post(
+        "http://motoapi.amazonaws.com/moto-api/static/ce/cost-and-usage-results",
+        json={"results": list(results)},
+        timeout=5,
+    )
+    assert response.status_code == 201, response.text
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    return "string"
