@@ -9,7 +9,14 @@ import requests
 
 from tests.conftest import NOW, TEST_REGIONS, FakeLambdaContext, load_event
 
-__all__ = ["NOW", "TEST_REGIONS", "bedrock_event", "invoke", "queue_cost_and_usage"]
+__all__ = [
+    "NOW",
+    "TEST_REGIONS",
+    "bedrock_event",
+    "invoke",
+    "price_list_entry",
+    "queue_cost_and_usage",
+]
 
 
 def bedrock_event(api_path: str, method: str = "GET", **parameters: Any) -> dict[str, Any]:
@@ -42,6 +49,39 @@ def queue_cost_and_usage(*results: dict[str, Any]) -> None:
         timeout=5,
     )
     assert response.status_code == 201, response.text
+
+
+def price_list_entry(instance_type: str, region: str, usd_per_hour: str) -> str:
+    """One Price List `GetProducts` entry (a JSON string, as the API returns it)."""
+    sku = f"SKU{abs(hash((instance_type, region))) % 10**8:08d}"
+    return json.dumps(
+        {
+            "product": {
+                "productFamily": "Compute Instance",
+                "sku": sku,
+                "attributes": {
+                    "instanceType": instance_type,
+                    "regionCode": region,
+                    "operatingSystem": "Linux",
+                    "tenancy": "Shared",
+                    "preInstalledSw": "NA",
+                    "capacitystatus": "Used",
+                },
+            },
+            "terms": {
+                "OnDemand": {
+                    f"{sku}.JRTCKXETXF": {
+                        "priceDimensions": {
+                            f"{sku}.JRTCKXETXF.6YS6EN2CT7": {
+                                "unit": "Hrs",
+                                "pricePerUnit": {"USD": usd_per_hour},
+                            }
+                        }
+                    }
+                }
+            },
+        }
+    )
 
 
 def _type_name(value: Any) -> str:

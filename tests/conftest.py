@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +12,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 
 from infra.config import Settings
@@ -106,6 +107,7 @@ def lambda_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def account(lambda_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A moto account, two scanned regions, a fixed clock (NOW), and fresh AWS clients."""
     monkeypatch.setenv("SCAN_REGIONS", ",".join(TEST_REGIONS))
+    monkeypatch.setenv("REGION_SCAN_WORKERS", "1")  # Stubbers answer in call order
     monkeypatch.setattr(clock, "now", lambda: NOW)
     cached_client, cached_session = aws.client, aws.session  # tests may patch aws.client
     cached_client.cache_clear()
@@ -114,3 +116,30 @@ def account(lambda_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
         yield
     cached_client.cache_clear()
     cached_session.cache_clear()
+
+
+@pytest.fixture
+def stub_aws(account: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Stubber]]:
+    """`stub_aws("pricing")` returns an active Stubber; that service's calls (any region) go to
+    it, every other service to moto. Unused stubbed responses fail the test."""
+    stubs: dict[str, tuple[Any, Stubber]] = {}
+    real_client = aws.client
+
+    def client(service: str, region: str | None = None) -> Any:
+        if service in stubs:
+            return stubs[service][0]
+        return real_client(service, region)
+
+    def stub(service: str) -> Stubber:
+        if service not in stubs:
+            stubbed = aws.session().create_client(service, region_name="us-east-1")
+            stubber = Stubber(stubbed)
+            stubber.activate()
+            stubs[service] = (stubbed, stubber)
+        return stubs[service][1]
+
+    monkeypatch.setattr(aws, "client", client)
+    yield stub
+    for _, stubber in stubs.values():
+        stubber.assert_no_pending_responses()
+        stubber.deactivate()

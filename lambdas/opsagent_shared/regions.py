@@ -13,6 +13,7 @@ from opsagent_shared import aws
 T = TypeVar("T")
 MAX_REGION_WORKERS = 8
 SCAN_REGIONS_ENV = "SCAN_REGIONS"  # comma-separated; empty means every enabled region
+WORKERS_ENV = "REGION_SCAN_WORKERS"  # tests set 1: stubbed clients answer in call order
 
 
 @dataclass
@@ -22,11 +23,13 @@ class RegionScan(Generic[T]):
 
 
 def scan_regions(
-    regions: Iterable[str], work: Callable[[str], T], *, max_workers: int = MAX_REGION_WORKERS
+    regions: Iterable[str], work: Callable[[str], T], *, max_workers: int | None = None
 ) -> RegionScan[T]:
     """Run `work(region)` for every region in parallel; failures become notes."""
     scan: RegionScan[T] = RegionScan()
     region_list = list(dict.fromkeys(regions))
+    if max_workers is None:
+        max_workers = int(os.environ.get(WORKERS_ENV, MAX_REGION_WORKERS))
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(region_list)))) as pool:
         futures = {region: pool.submit(work, region) for region in region_list}
         for region, future in futures.items():

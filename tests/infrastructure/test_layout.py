@@ -12,9 +12,7 @@ from pathlib import Path
 from tests.conftest import REPO_ROOT, cdk_json_context
 
 RUNTIME_ROOTS = [REPO_ROOT / "lambdas", REPO_ROOT / "action_groups"]
-RUNTIME_PACKAGES = {
-    p.parent.name for root in RUNTIME_ROOTS for p in root.glob("*/__init__.py")
-}
+RUNTIME_PACKAGES = {p.parent.name for root in RUNTIME_ROOTS for p in root.glob("*/__init__.py")}
 
 
 def _imported_top_levels(path: Path) -> set[str]:

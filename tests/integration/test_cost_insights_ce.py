@@ -6,7 +6,7 @@ Stubber that checks requests and responses against the Cost Explorer model.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -14,7 +14,6 @@ import pytest
 from botocore.stub import Stubber
 from cost_insights import handler
 
-from opsagent_shared import aws
 from tests.action_groups import invoke, queue_cost_and_usage
 
 
@@ -130,17 +129,8 @@ def test_unknown_path_gets_404(account: None) -> None:
 
 
 @pytest.fixture
-def stubbed_ce(account: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
-    ce = aws.session().create_client("ce", region_name="us-east-1")
-    real_client = aws.client
-    monkeypatch.setattr(
-        aws,
-        "client",
-        lambda service, region=None: ce if service == "ce" else real_client(service, region),
-    )
-    with Stubber(ce) as stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
+def stubbed_ce(stub_aws: Callable[[str], Stubber]) -> Stubber:
+    return stub_aws("ce")
 
 
 def _month_to_date(stubber: Stubber, amount: str) -> None:
