@@ -6,6 +6,7 @@ One Cost Explorer request covers both periods (daily, grouped), split here by da
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -51,19 +52,13 @@ def run(
 
     total_now = sum(now_costs.values(), ZERO)
     total_before = sum(before_costs.values(), ZERO)
-    keys = set(now_costs) | set(before_costs)
     rows = [
-        {
-            "name": key,
-            "cost": now_costs[key],
-            "previous_cost": before_costs[key],
-            "change": now_costs[key] - before_costs[key],
-        }
-        for key in keys
+        _Row(name=key, cost=now_costs[key], previous_cost=before_costs[key])
+        for key in set(now_costs) | set(before_costs)
+        if now_costs[key] or before_costs[key]
     ]
-    rows = [r for r in rows if r["cost"] or r["previous_cost"]]
-    by_cost = sorted(rows, key=lambda r: (-r["cost"], r["name"]))
-    movers = sorted(rows, key=lambda r: (-abs(r["change"]), r["name"]))[:MOVERS]
+    by_cost = sorted(rows, key=lambda r: (-r.cost, r.name))
+    movers = sorted(rows, key=lambda r: (-abs(r.change), r.name))[:MOVERS]
 
     notes = []
     if estimated:
@@ -82,7 +77,7 @@ def run(
     )
     return tool_response(
         summary=summary,
-        items=[_item(r, include_change=True) for r in by_cost],
+        items=[r.as_item() for r in by_cost],
         period=current.describe(),
         currency=currency,
         notes=notes,
@@ -93,14 +88,25 @@ def run(
         previous_period=previous.describe(),
         change=money(change),
         change_percent=change_pct,
-        top_movers=[_item(r, include_change=True) for r in movers],
+        top_movers=[r.as_item() for r in movers],
     )
 
 
-def _item(row: dict[str, Any], *, include_change: bool) -> dict[str, Any]:
-    item = {"name": row["name"], "cost": money(row["cost"])}
-    if include_change:
-        item["previous_cost"] = money(row["previous_cost"])
-        item["change"] = money(row["change"])
-        item["change_percent"] = percent_change(row["cost"], row["previous_cost"])
-    return item
+@dataclass(frozen=True)
+class _Row:
+    name: str
+    cost: Decimal
+    previous_cost: Decimal
+
+    @property
+    def change(self) -> Decimal:
+        return self.cost - self.previous_cost
+
+    def as_item(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "cost": money(self.cost),
+            "previous_cost": money(self.previous_cost),
+            "change": money(self.change),
+            "change_percent": percent_change(self.cost, self.previous_cost),
+        }
