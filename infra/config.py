@@ -91,6 +91,8 @@ class Settings:
     data_removal_policy: DataRemovalPolicy
     slack: SlackSettings | None
     confluence: ConfluenceSettings | None
+    # Regions the cost tools scan; empty means every region enabled in the account.
+    scan_regions: tuple[str, ...] = ()
 
     @classmethod
     def from_context(
@@ -131,6 +133,7 @@ class Settings:
         if retention is not None and retention not in LOG_RETENTION_DAYS:
             reader.problem("log_retention_days", retention, f"one of {_join(LOG_RETENTION_DAYS)}")
         removal = reader.choice("data_removal_policy", tuple(p.value for p in DataRemovalPolicy))
+        scan_regions = _scan_regions(reader)
         slack = _pair(
             reader,
             (
@@ -160,6 +163,7 @@ class Settings:
             chunking_strategy=ChunkingStrategy(chunking),
             log_retention_days=int(retention or 0),
             data_removal_policy=DataRemovalPolicy(removal),
+            scan_regions=scan_regions,
             slack=SlackSettings(workspace_id=slack[0], channel_id=slack[1]) if slack else None,
             confluence=(
                 ConfluenceSettings(base_url=confluence[0].rstrip("/"), space_id=confluence[1])
@@ -263,6 +267,33 @@ def _pair(
         return None
     values = [reader.optional_text(key, pattern, expected) for key, pattern, expected in fields]
     return (values[0], values[1]) if values[0] and values[1] else None
+
+
+def _scan_regions(reader: _ContextReader) -> tuple[str, ...]:
+    """`scan_regions`: comma-separated region codes, or empty for every enabled region."""
+    raw = reader._raw("scan_regions", required=False)
+    if raw is None:
+        return ()
+    regions = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    bad = tuple(region for region in regions if not _REGION.match(region))
+    if bad or not regions:
+        not_codes = f" ({_join(bad)}: not a region code)" if bad else ""
+        reader.problem(
+            "scan_regions",
+            raw,
+            "comma-separated AWS region codes such as 'us-east-1,ap-northeast-2', or empty to "
+            f"scan every region enabled in the account{not_codes}",
+        )
+        return ()
+    return regions
+
+
+def inference_profile_geography(model_id: str) -> str | None:
+    """The geography prefix of a cross-Region inference profile ID ('us', 'global', ...), or
+    None for a plain foundation-model ID."""
+    match = _MODEL_ID.match(model_id)
+    geography = match.group("geo") if match else None
+    return geography if geography in INFERENCE_PROFILE_GEOGRAPHIES else None
 
 
 def _check_profile_geography(reader: _ContextReader, model_id: str, region: str) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_bedrock as bedrock
 from constructs import Construct
 
+from infra.agent import AgentGuardrail, CostInsightsActionGroup, OpsAgent
 from infra.config import DataRemovalPolicy, Settings
 from infra.knowledge_base import KnowledgeCorpus, KnowledgeStore, KnowledgeSync
 
@@ -67,6 +69,52 @@ class KnowledgeStack(cdk.Stack):
         )
 
 
+class AgentStack(cdk.Stack):
+    """Stateless: the Bedrock Agent, its action groups, guardrail and alias."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        knowledge_base: bedrock.CfnKnowledgeBase,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self.cost_insights = CostInsightsActionGroup(
+            self,
+            "CostInsights",
+            log_retention_days=settings.log_retention_days,
+            scan_regions=settings.scan_regions,
+        )
+        self.guardrail = AgentGuardrail(self, "Guardrail", name_prefix=settings.name_prefix)
+        self.ops_agent = OpsAgent(
+            self,
+            "OpsAgent",
+            name_prefix=settings.name_prefix,
+            foundation_model_id=settings.foundation_model_id,
+            knowledge_base=knowledge_base,
+            action_groups=[self.cost_insights],
+            guardrail=self.guardrail,
+        )
+        agent, alias = self.ops_agent.agent, self.ops_agent.alias
+        cdk.CfnOutput(self, "AgentId", value=agent.attr_agent_id, description="Bedrock Agent ID")
+        cdk.CfnOutput(
+            self,
+            "AgentAliasId",
+            value=alias.attr_agent_alias_id,
+            description="Alias ID for `@Amazon Q connector add <name> <AgentArn> <AgentAliasId>`",
+        )
+        cdk.CfnOutput(self, "AgentArn", value=agent.attr_agent_arn, description="Bedrock Agent ARN")
+        cdk.CfnOutput(
+            self,
+            "AgentAliasArn",
+            value=alias.attr_agent_alias_arn,
+            description="Alias ARN the Chatbot role must be allowed to bedrock:InvokeAgent",
+        )
+
+
 def build_app(app: cdk.App, settings: Settings) -> dict[str, cdk.Stack]:
     """Create every stack of the app for these settings."""
     env = cdk.Environment(account=settings.account, region=settings.region)
@@ -79,4 +127,13 @@ def build_app(app: cdk.App, settings: Settings) -> dict[str, cdk.Stack]:
         env=env,
         termination_protection=settings.data_removal_policy is DataRemovalPolicy.RETAIN,
     )
-    return {"knowledge": knowledge}
+    agent = AgentStack(
+        app,
+        "Agent",
+        settings=settings,
+        knowledge_base=knowledge.store.knowledge_base,
+        stack_name=f"{settings.name_prefix}-agent",
+        description="opsagent: Bedrock Agent, cost-insights action group, guardrail (stateless)",
+        env=env,
+    )
+    return {"knowledge": knowledge, "agent": agent}
