@@ -64,7 +64,7 @@ schemas: $(PY_STAMP)
 	done
 
 bench: install
-	$(OFFLINE_ENV) $(BIN)/python -m benchmarks
+	PYTHONPATH=lambdas:action_groups $(OFFLINE_ENV) $(BIN)/python -m benchmarks
 
 diff: install
 	$(CDK) diff --all

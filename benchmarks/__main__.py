@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from benchmarks import lambda_assets
+from benchmarks import cost_insights_scale, lambda_assets
 
-BENCHMARKS = [lambda_assets]
+BENCHMARKS = [lambda_assets, cost_insights_scale]
 
 
 def main() -> None:
