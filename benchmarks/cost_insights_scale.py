@@ -79,6 +79,7 @@ def measure_all() -> list[Measurement]:
             "POWERTOOLS_TRACE_DISABLED": "1",
             "POWERTOOLS_METRICS_NAMESPACE": "Bench",
             "POWERTOOLS_LOG_LEVEL": "ERROR",
+            "POWERTOOLS_METRICS_DISABLED": "true",  # no EMF lines in the table
         }
     )
     from cost_insights import handler

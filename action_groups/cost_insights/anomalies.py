@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from cost_insights.cost_explorer import call
 from opsagent_shared import clock
-from opsagent_shared.money import ZERO, money, to_decimal
+from opsagent_shared.money import ZERO, money, one_decimal, to_decimal
 from opsagent_shared.responses import tool_response
 
 ROOT_CAUSES_PER_ANOMALY = 3  # the rest rarely explain much and cost response space
@@ -107,7 +107,7 @@ def _item(anomaly: dict[str, Any], monitor_names: dict[str, str]) -> dict[str, A
         "max_impact": money(impact["MaxImpact"]),
     }
     if "TotalImpactPercentage" in impact:
-        item["impact_percent"] = _one_decimal(impact["TotalImpactPercentage"])
+        item["impact_percent"] = one_decimal(impact["TotalImpactPercentage"])
     if anomaly.get("DimensionValue"):
         item["dimension_value"] = anomaly["DimensionValue"]
     item["root_causes"] = _root_causes(anomaly.get("RootCauses", []))
@@ -173,7 +173,3 @@ def _notes(min_impact: float) -> list[str]:
 def _describe(start: date, end: date) -> dict[str, str]:
     # GetAnomalies' EndDate is the last day searched, unlike GetCostAndUsage's exclusive End.
     return {"start": start.isoformat(), "end": end.isoformat(), "end_inclusive": "true"}
-
-
-def _one_decimal(value: object) -> str:
-    return str(to_decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))

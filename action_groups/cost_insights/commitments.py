@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from cost_insights.cost_explorer import call
 from opsagent_shared import clock
 from opsagent_shared.errors import BadRequest, CostDataUnavailable
-from opsagent_shared.money import ZERO, money, monthly_from_hourly, to_decimal
+from opsagent_shared.money import ZERO, money, monthly_from_hourly, one_decimal, to_decimal
 from opsagent_shared.periods import Period
 from opsagent_shared.responses import tool_response
 
@@ -154,7 +154,7 @@ def _savings_plan_summary(
         "estimated_monthly_savings": money(
             _total(summary, "EstimatedMonthlySavingsAmount", details)
         ),
-        "estimated_savings_percent": _one_decimal(summary.get("EstimatedSavingsPercentage")),
+        "estimated_savings_percent": one_decimal(summary.get("EstimatedSavingsPercentage")),
         "upfront_cost": money(_sum(details, "UpfrontCost")),
         "current_on_demand_spend": money(summary.get("CurrentOnDemandSpend")),
         "recommendation_count": len(details),
@@ -209,7 +209,7 @@ def _coverage(response: dict[str, Any], notes: list[str]) -> dict[str, Any] | No
             notes.append("No Savings Plans-eligible spend in the lookback window to measure.")
         return None
     return {
-        "coverage_percent": _one_decimal(covered / total * 100),
+        "coverage_percent": one_decimal(covered / total * 100),
         "covered_spend": money(covered),
         "on_demand_spend": money(on_demand),
         "eligible_spend": money(total),
@@ -230,11 +230,9 @@ def _savings_plan_items(response: dict[str, Any]) -> list[tuple[Decimal, dict[st
             "hourly_commitment": money(hourly),
             "monthly_commitment": money(monthly_from_hourly(hourly)),
             "estimated_monthly_savings": money(savings),
-            "estimated_savings_percent": _one_decimal(detail.get("EstimatedSavingsPercentage")),
+            "estimated_savings_percent": one_decimal(detail.get("EstimatedSavingsPercentage")),
             "upfront_cost": money(detail.get("UpfrontCost")),
-            "estimated_average_utilization": _one_decimal(
-                detail.get("EstimatedAverageUtilization")
-            ),
+            "estimated_average_utilization": one_decimal(detail.get("EstimatedAverageUtilization")),
         }
         items.append((savings, _without_blanks(item)))
     return items
@@ -256,13 +254,13 @@ def _reserved_instance_items(response: dict[str, Any]) -> list[tuple[Decimal, di
                     to_decimal(detail.get("RecommendedNumberOfInstancesToPurchase"))
                 ),
                 "estimated_monthly_savings": money(savings),
-                "estimated_savings_percent": _one_decimal(
+                "estimated_savings_percent": one_decimal(
                     detail.get("EstimatedMonthlySavingsPercentage")
                 ),
                 "upfront_cost": money(detail.get("UpfrontCost")),
                 "recurring_monthly_cost": money(detail.get("RecurringStandardMonthlyCost")),
-                "break_even_months": _one_decimal(detail.get("EstimatedBreakEvenInMonths")),
-                "average_utilization": _one_decimal(detail.get("AverageUtilization")),
+                "break_even_months": one_decimal(detail.get("EstimatedBreakEvenInMonths")),
+                "average_utilization": one_decimal(detail.get("AverageUtilization")),
             }
             items.append((savings, _without_blanks(item)))
     return items
@@ -326,9 +324,3 @@ def _sum(rows: Iterable[dict[str, Any]], key: str) -> Decimal:
 def _without_blanks(item: dict[str, Any]) -> dict[str, Any]:
     """Fields Cost Explorer did not give are left out rather than sent as null."""
     return {key: value for key, value in item.items() if value is not None}
-
-
-def _one_decimal(value: object) -> str | None:
-    if value is None:
-        return None
-    return str(to_decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))

@@ -18,6 +18,7 @@ from opsagent_shared.metrics import MetricQuery, SeriesSummary, fetch_series, su
 from opsagent_shared.pricing import PRICING_REGION, on_demand_hourly
 
 METRIC_DAYS = 14
+MIN_CPU_DAYS = 7  # fewer daily points than this is too little history to judge an instance
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,35 @@ def cpu_utilization(
             points=average.points, mean=average.mean, maximum=peak.maximum, p95=peak.p95
         )
     return summaries
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Instances with enough CPU history to judge, and a note about those without."""
+
+    instances: list[tuple[Instance, SeriesSummary]]
+    note: str | None
+
+
+def with_cpu_history(
+    region: str, candidates: Sequence[Instance], *, min_days: int = MIN_CPU_DAYS
+) -> Measured:
+    """Pair each candidate with its 14-day CPU summary (one batched fetch for all of them);
+    instances with fewer than `min_days` daily points are left out and counted in the note."""
+    cpu = cpu_utilization(region, [i.id for i in candidates])
+    measured = []
+    for instance in candidates:
+        summary = cpu.get(instance.id)
+        if summary is not None and summary.points >= min_days:
+            measured.append((instance, summary))
+    missing = len(candidates) - len(measured)
+    note = (
+        f"{missing} instance(s) in {region} have under {min_days} days of CPU data "
+        "and were not judged."
+        if missing
+        else None
+    )
+    return Measured(instances=measured, note=note)
 
 
 def _all(

@@ -8,12 +8,12 @@ a setting. The hub's API is free, so unlike Cost Explorer every page is read.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from opsagent_shared import aws
 from opsagent_shared.errors import ServiceUnavailable
-from opsagent_shared.money import ZERO, money, to_decimal
+from opsagent_shared.money import ZERO, money, one_decimal, to_decimal
 from opsagent_shared.responses import tool_response
 
 HUB_REGION = "us-east-1"  # the hub's only endpoint, for every region's recommendations
@@ -158,7 +158,7 @@ def _item(recommendation: dict[str, Any]) -> dict[str, Any]:
         "current": recommendation.get("currentResourceSummary"),
         "recommended": recommendation.get("recommendedResourceSummary"),
         "estimated_monthly_savings": money(_savings(recommendation)),
-        "estimated_savings_percent": _one_decimal(recommendation.get("estimatedSavingsPercentage")),
+        "estimated_savings_percent": one_decimal(recommendation.get("estimatedSavingsPercentage")),
         "implementation_effort": recommendation.get("implementationEffort"),
         "restart_needed": recommendation.get("restartNeeded"),
     }
@@ -176,9 +176,3 @@ def _summary(ranked: list[dict[str, Any]], total: Decimal, currency: str) -> str
         f"(de-duplicated); largest: {largest.get('actionType')} "
         f"{largest.get('resourceId')} saving {money(_savings(largest))} {currency} a month"
     )
-
-
-def _one_decimal(value: object) -> str | None:
-    if value is None:
-        return None
-    return str(to_decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))

@@ -51,7 +51,6 @@ CE_ENABLE = (
 # Heuristic thresholds over 14 daily CPU values (mean of daily averages, p95 of daily maxima).
 CPU_MEAN_BELOW = 20.0
 CPU_P95_BELOW = 40.0
-MIN_DAILY_POINTS = 7
 
 
 @dataclass(frozen=True)
@@ -316,24 +315,14 @@ def _from_cloudwatch(chosen: list[str], notes: list[str], top: int) -> dict[str,
 def _heuristic_region(region: str) -> _RegionCandidates:
     notes: list[str] = []
     running = [i for i in inventory.instances(region) if i.lifecycle != "spot"]
-    cpu = inventory.cpu_utilization(region, [i.id for i in running])
+    measured = inventory.with_cpu_history(region, running)
     picked: list[tuple[inventory.Instance, str, SeriesSummary]] = []
-    no_data = 0
-    for instance in running:
-        summary = cpu.get(instance.id)
-        if summary is None or summary.points < MIN_DAILY_POINTS:
-            no_data += 1
-            continue
-        if not _underused(summary):
-            continue
+    for instance, summary in measured.instances:
         smaller = instance_types.smaller_size(instance.instance_type)
-        if smaller is not None:
+        if _underused(summary) and smaller is not None:
             picked.append((instance, smaller, summary))
-    if no_data:
-        notes.append(
-            f"{no_data} instance(s) in {region} have under {MIN_DAILY_POINTS} days of CPU data "
-            "and were not judged."
-        )
+    if measured.note:
+        notes.append(measured.note)
     types = {i.instance_type for i, _, _ in picked} | {s for _, s, _ in picked}
     prices = inventory.on_demand_prices(region, types) if types else {}
     rows = []

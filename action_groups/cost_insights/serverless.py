@@ -27,7 +27,6 @@ from opsagent_shared.periods import Period
 from opsagent_shared.regions import scan_regions, target_regions
 from opsagent_shared.responses import tool_response
 
-MIN_DAILY_POINTS = 7
 IDLE_MEAN_BELOW = 5.0  # mostly idle: low average ...
 IDLE_PEAK_BELOW = 20.0  # ... and even the daily peaks (p95) stay low
 SPIKY_MEAN_BELOW = 20.0  # spiky: a low average ...
@@ -61,7 +60,7 @@ class _RegionFindings:
 
 def classify(cpu: SeriesSummary) -> str | None:
     """'mostly-idle', 'spiky', 'low-average' or None, from 14 days of daily CPU."""
-    if cpu.points < MIN_DAILY_POINTS or cpu.mean is None:
+    if cpu.points < inventory.MIN_CPU_DAYS or cpu.mean is None:
         return None
     mean, p95, peak = cpu.mean, cpu.p95 or 0.0, cpu.maximum or 0.0
     if mean < IDLE_MEAN_BELOW and p95 < IDLE_PEAK_BELOW:
@@ -128,22 +127,14 @@ def _scan_region(region: str) -> _RegionFindings:
         for i in inventory.instances(region)
         if not instance_types.special_kind(i.instance_type) and not stateful_hint(i.tags)
     ]
-    cpu = inventory.cpu_utilization(region, [i.id for i in running])
+    measured = inventory.with_cpu_history(region, running)
     picked: list[tuple[inventory.Instance, str, SeriesSummary]] = []
-    no_data = 0
-    for instance in running:
-        summary = cpu.get(instance.id)
-        if summary is None or summary.points < MIN_DAILY_POINTS:
-            no_data += 1
-            continue
+    for instance, summary in measured.instances:
         pattern = classify(summary)
         if pattern is not None:
             picked.append((instance, pattern, summary))
-    if no_data:
-        found.notes.append(
-            f"{no_data} instance(s) in {region} have under {MIN_DAILY_POINTS} days of CPU data "
-            "and were not judged."
-        )
+    if measured.note:
+        found.notes.append(measured.note)
     types = {i.instance_type for i, _, _ in picked}
     prices = inventory.on_demand_prices(region, types) if types else {}
     for instance, pattern, summary in picked:

@@ -24,12 +24,18 @@ def money(value: object) -> str:
     return str(to_decimal(value).quantize(CENT, rounding=ROUND_HALF_UP))
 
 
+def one_decimal(value: object) -> str | None:
+    """A percentage or ratio as the tools report it: '42.8'; None stays None."""
+    if value is None:
+        return None
+    return str(to_decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
 def percent_change(current: Decimal, previous: Decimal) -> str | None:
     """Change from `previous` to `current` in percent, one decimal; None when undefined."""
     if previous == ZERO:
         return None
-    change = (current - previous) / previous * 100
-    return str(change.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return one_decimal((current - previous) / previous * 100)
 
 
 def monthly_from_hourly(hourly: Decimal) -> Decimal:
