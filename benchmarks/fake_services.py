@@ -12,6 +12,7 @@ import json
 import threading
 from collections import Counter
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
@@ -21,13 +22,25 @@ from opsagent_shared import aws
 
 _OK = AWSResponse(url="https://fake.invalid", status_code=200, headers={}, raw=None)
 
-# us-east-1 Linux On-Demand list prices ($/hour) for the fictional fleet's types.
-LIST_PRICES = {
-    "m5.large": "0.096", "m5.xlarge": "0.192", "c5.xlarge": "0.17", "r5.large": "0.126",
-    "t3.medium": "0.0416", "m6i.large": "0.096", "c6i.2xlarge": "0.34", "m7g.large": "0.0816",
-    "c7g.xlarge": "0.145", "t4g.medium": "0.0336", "m7g.xlarge": "0.1632", "c7g.2xlarge": "0.29",
-    "r7g.large": "0.1071", "m5.medium": "0.048", "c5.large": "0.085", "m6i.medium": "0.048",
+# us-east-1 Linux On-Demand list prices ($/hour) of each family's .large size; other sizes
+# scale by vCPU, so every type a tool asks about has a price, as in the real Price List.
+LARGE_PRICES = {
+    "m5": "0.096", "m6i": "0.096", "m7g": "0.0816", "c5": "0.085", "c6i": "0.085",
+    "c7g": "0.0725", "r5": "0.126", "r6i": "0.126", "r7g": "0.1071", "t3": "0.0832",
+    "t4g": "0.0672", "m6g": "0.077", "c6g": "0.068", "r6g": "0.1008",
 }  # fmt: skip
+SIZE_FACTORS = {
+    "nano": "0.0625", "micro": "0.125", "small": "0.25", "medium": "0.5", "large": "1",
+    "xlarge": "2", "2xlarge": "4", "4xlarge": "8", "8xlarge": "16", "12xlarge": "24",
+    "16xlarge": "32",
+}  # fmt: skip
+
+
+def list_price(instance_type: str) -> str | None:
+    family, _, size = instance_type.partition(".")
+    if family not in LARGE_PRICES or size not in SIZE_FACTORS:
+        return None
+    return str(Decimal(LARGE_PRICES[family]) * Decimal(SIZE_FACTORS[size]))
 
 
 class CallCounter:
@@ -127,7 +140,7 @@ class _Canned:
                 wanted.extend(v for v in flt.get("Value", "").split(",") if v)
         return {
             "FormatVersion": "aws_v1",
-            "PriceList": [_price(t, LIST_PRICES[t]) for t in wanted if t in LIST_PRICES],
+            "PriceList": [_price(t, price) for t in wanted if (price := list_price(t))],
         }
 
     def _hub(self, operation: str) -> dict[str, Any]:

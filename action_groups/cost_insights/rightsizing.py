@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -326,11 +327,11 @@ def _heuristic_region(region: str) -> _RegionCandidates:
     types = {i.instance_type for i, _, _ in picked} | {s for _, s, _ in picked}
     prices = inventory.on_demand_prices(region, types) if types else {}
     rows = []
+    unpriced: Counter[str] = Counter()  # one note per missing type, however many instances
     for instance, smaller, summary in picked:
         now_price, new_price = prices.get(instance.instance_type), prices.get(smaller)
         if now_price is None or new_price is None:
-            missing = instance.instance_type if now_price is None else smaller
-            notes.append(f"no list price for {missing} in {region}; {instance.id} not judged.")
+            unpriced[instance.instance_type if now_price is None else smaller] += 1
             continue
         saving = monthly_from_hourly(now_price - new_price)
         if saving <= ZERO:
@@ -351,6 +352,10 @@ def _heuristic_region(region: str) -> _RegionCandidates:
         if instance.auto_scaling_group:
             row["auto_scaling_group"] = instance.auto_scaling_group
         rows.append(row)
+    notes.extend(
+        f"no list price for {missing} in {region}; {count} instance(s) not judged."
+        for missing, count in sorted(unpriced.items())
+    )
     return _RegionCandidates(rows=rows, notes=notes)
 
 

@@ -16,7 +16,7 @@ from opsagent_shared import env
 from opsagent_shared.aws import client
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)  # botocore is patched on first use: opsagent_shared.aws
 metrics = Metrics()
 
 

@@ -5,8 +5,10 @@ s3transfer, which no function here uses (measured: kb_sync cold import 553 -> 49
 machine, `make bench`). The clients are the ones boto3 would return: same service models,
 credential chain, retries, paginators and waiters.
 
-botocore is imported on the first client, not with this module: a handler that answers a bad
-request without calling AWS never pays for it, and the import cost shows where it is spent.
+botocore is imported, and instrumented for X-Ray, on the first client, not when a handler
+module is imported: handlers create their Tracer with `auto_patch=False` (which would import
+botocore to patch it), and `session()` patches botocore here instead. Every AWS call still gets
+its X-Ray subsegment; a request answered without AWS (a 400) never loads botocore.
 """
 
 from __future__ import annotations
@@ -29,7 +31,17 @@ USER_AGENT_EXTRA = "opsagent"
 def session() -> botocore.session.Session:
     import botocore.session
 
+    _trace_aws_calls()
     return botocore.session.get_session()
+
+
+def _trace_aws_calls() -> None:
+    """X-Ray subsegments for botocore calls (a no-op when tracing is disabled or absent)."""
+    try:
+        from aws_lambda_powertools import Tracer
+    except ImportError:  # pragma: no cover - every function ships with the Powertools layer
+        return
+    Tracer(auto_patch=False).patch(["botocore"])
 
 
 @cache

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 MAX_RESPONSE_BYTES = 7 * 1024  # below the 8 KB target with room for Bedrock's envelope
+MAX_NOTES = 8
 DEFAULT_TOP = 10
 MAX_TOP = 25
 
@@ -27,9 +28,11 @@ def tool_response(
     top: int = DEFAULT_TOP,
     **extra: Any,
 ) -> dict[str, Any]:
-    """Assemble a response; drop trailing items (never notes) until it fits the budget."""
+    """Assemble a response; drop trailing items, then surplus notes, until it fits the budget."""
     kept = list(items[: max(0, top)])
     total = len(items) if total_count is None else total_count
+    distinct_notes = list(dict.fromkeys(notes))
+    note_budget = MAX_NOTES
     while True:
         body: dict[str, Any] = {"summary": summary, **extra}
         if period is not None:
@@ -39,10 +42,21 @@ def tool_response(
         body["items"] = kept
         body["total_count"] = total
         body["omitted"] = max(0, total - len(kept))
-        body["notes"] = list(dict.fromkeys(notes))
-        if len(encode(body)) <= MAX_RESPONSE_BYTES or not kept:
+        body["notes"] = _bounded(distinct_notes, note_budget)
+        if len(encode(body)) <= MAX_RESPONSE_BYTES:
             return body
-        kept = kept[:-1]
+        if kept:
+            kept = kept[:-1]
+        elif note_budget > 1:
+            note_budget -= 1
+        else:
+            return body
+
+
+def _bounded(notes: list[str], budget: int) -> list[str]:
+    if len(notes) <= budget:
+        return notes
+    return [*notes[: budget - 1], f"...and {len(notes) - budget + 1} more notes."]
 
 
 def encode(body: Mapping[str, Any]) -> bytes:

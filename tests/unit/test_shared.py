@@ -44,3 +44,54 @@ def test_clients_are_cached_and_carry_the_retry_policy(lambda_env: None) -> None
     assert (sqs.meta.config.connect_timeout, sqs.meta.config.read_timeout) == (3, 15)
     assert "opsagent" in sqs.meta.config.user_agent_extra
     assert aws.client("sqs", "eu-west-1") is not sqs
+
+
+def test_first_client_instruments_botocore_for_xray_and_handlers_import_without_it() -> None:
+    # In a fresh interpreter (patching botocore is process-wide): importing a handler must not
+    # load botocore's clients; creating the first client must load it and patch it for X-Ray.
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    code = (
+        "import sys\n"
+        "import cost_insights.handler\n"
+        # Powertools imports the light top-level package; the client machinery must wait.
+        "assert 'botocore.client' not in sys.modules, 'handler import loaded botocore.client'\n"
+        "from opsagent_shared import aws\n"
+        "aws.client('sqs', 'us-east-1')\n"
+        "from aws_xray_sdk.core import patcher\n"
+        "assert 'botocore' in patcher._PATCHED_MODULES, patcher._PATCHED_MODULES\n"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": f"{REPO_ROOT / 'lambdas'}:{REPO_ROOT / 'action_groups'}",
+        "AWS_LAMBDA_FUNCTION_NAME": "test",
+        "LAMBDA_TASK_ROOT": str(REPO_ROOT),
+        "POWERTOOLS_TRACE_DISABLED": "false",
+        "POWERTOOLS_METRICS_NAMESPACE": "Test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_tool_response_fits_the_budget_by_dropping_items_then_surplus_notes() -> None:
+    from opsagent_shared.responses import MAX_NOTES, MAX_RESPONSE_BYTES, encode, tool_response
+
+    items = [{"id": f"i-{n:017x}", "detail": "x" * 200} for n in range(100)]
+    notes = [f"region r{n} was skipped: {'AccessDenied ' * 20}" for n in range(40)]
+    body = tool_response(summary="s", items=items, notes=notes, top=25)
+    assert len(encode(body)) <= MAX_RESPONSE_BYTES
+    assert body["total_count"] == 100
+    assert body["omitted"] == 100 - len(body["items"])
+    assert len(body["notes"]) <= MAX_NOTES
+    assert body["notes"][-1].endswith("more notes.")
+    # Small answers keep every item and note.
+    small = tool_response(summary="s", items=items[:3], notes=notes[:2])
+    assert (len(small["items"]), small["notes"]) == (3, notes[:2])
