@@ -7,7 +7,7 @@ GetMetricData (500 queries a call).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -108,25 +108,41 @@ def cpu_utilization(
     """
     if not instance_ids:
         return {}
+    start, end = metric_window(days)
+    series = fetch_series(
+        aws.client("cloudwatch", region), cpu_queries(instance_ids), start=start, end=end
+    )
+    return cpu_summaries(series, instance_ids)
+
+
+def metric_window(days: int = METRIC_DAYS) -> tuple[datetime, datetime]:
+    """The last `days` whole days up to this hour, as every tool's metric window."""
     end = clock.now().replace(minute=0, second=0, microsecond=0)
-    start = end - timedelta(days=days)
-    queries = []
-    for instance_id in instance_ids:
-        for stat in ("Average", "Maximum"):
-            queries.append(
-                MetricQuery(
-                    key=f"{instance_id}|{stat}",
-                    namespace="AWS/EC2",
-                    metric="CPUUtilization",
-                    dimensions={"InstanceId": instance_id},
-                    stat=stat,
-                )
-            )
-    series = fetch_series(aws.client("cloudwatch", region), queries, start=start, end=end)
+    return end - timedelta(days=days), end
+
+
+def cpu_queries(instance_ids: Sequence[str]) -> list[MetricQuery]:
+    """Two daily series per instance (Average, Maximum), to batch with other queries."""
+    return [
+        MetricQuery(
+            key=f"{instance_id}|{stat}",
+            namespace="AWS/EC2",
+            metric="CPUUtilization",
+            dimensions={"InstanceId": instance_id},
+            stat=stat,
+        )
+        for instance_id in instance_ids
+        for stat in ("Average", "Maximum")
+    ]
+
+
+def cpu_summaries(
+    series: Mapping[str, Sequence[float]], instance_ids: Sequence[str]
+) -> dict[str, SeriesSummary]:
     summaries = {}
     for instance_id in instance_ids:
-        average = summarize(series[f"{instance_id}|Average"])
-        peak = summarize(series[f"{instance_id}|Maximum"])
+        average = summarize(series.get(f"{instance_id}|Average", []))
+        peak = summarize(series.get(f"{instance_id}|Maximum", []))
         summaries[instance_id] = SeriesSummary(
             points=average.points, mean=average.mean, maximum=peak.maximum, p95=peak.p95
         )

@@ -2,16 +2,16 @@
 
 Per region (in parallel, `scan_regions`), a bounded number of calls whatever the fleet size:
 DescribeVolumes, DescribeAddresses, DescribeNatGateways, DescribeSnapshots, DescribeInstances,
-DescribeLoadBalancers and DescribeTargetGroups (paginated list calls), one batched
-GetMetricData for CPU (`inventory.cpu_utilization`), one batched GetMetricData for NAT gateway
-traffic and load balancer targets/requests, and at most one Price List request (only when a
-low-utilization instance needs pricing).
+DescribeLoadBalancers and DescribeTargetGroups (paginated list calls), one batched set of
+GetMetricData calls (500 series each) for CPU, NAT gateway traffic and load balancer
+targets/requests together, and at most one Price List request (only when a low-utilization
+instance needs pricing).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -19,7 +19,7 @@ from typing import Any
 
 from cost_insights import inventory
 from opsagent_shared import aws, clock
-from opsagent_shared.metrics import MetricQuery, fetch_series
+from opsagent_shared.metrics import MetricQuery, SeriesSummary, fetch_series
 from opsagent_shared.money import HOURS_PER_MONTH, ZERO, money, monthly_from_hourly, to_decimal
 from opsagent_shared.periods import Period
 from opsagent_shared.regions import scan_regions, target_regions
@@ -178,8 +178,18 @@ def _scan_region(region: str) -> RegionWaste:
                 )
             )
 
-    _low_utilization(region, running, result)
-    _network_waste(region, now, result)
+    # Every metric this scan needs (CPU, NAT traffic, load balancer health) in one batched
+    # request set: regions x ceil(queries / 500) GetMetricData calls in all.
+    network = _network_resources(region)
+    queries = inventory.cpu_queries([i.id for i in running]) + _network_queries(network)
+    series: dict[str, list[float]] = {}
+    if queries:
+        start, end = inventory.metric_window()
+        series = fetch_series(aws.client("cloudwatch", region), queries, start=start, end=end)
+    _low_utilization(
+        region, running, inventory.cpu_summaries(series, [i.id for i in running]), result
+    )
+    _network_waste(region, network, series, result)
     return result
 
 
@@ -248,9 +258,11 @@ def _stopped_instance_waste(
 
 
 def _low_utilization(
-    region: str, running: Sequence[inventory.Instance], result: RegionWaste
+    region: str,
+    running: Sequence[inventory.Instance],
+    cpu: Mapping[str, SeriesSummary],
+    result: RegionWaste,
 ) -> None:
-    cpu = inventory.cpu_utilization(region, [i.id for i in running])
     idle = []
     for instance in running:
         summary = cpu.get(instance.id)
@@ -296,8 +308,14 @@ def _low_utilization(
         )
 
 
-def _network_waste(region: str, now: datetime, result: RegionWaste) -> None:
-    """Idle NAT gateways and load balancers without targets: one batched metric request."""
+@dataclass(frozen=True)
+class _Network:
+    nats: list[dict[str, Any]]
+    balancers: list[dict[str, Any]]
+    groups_of: dict[str, list[str]]  # load balancer ARN -> its target group ARNs
+
+
+def _network_resources(region: str) -> _Network:
     nats = inventory.nat_gateways(region)
     balancers = [
         lb for lb in inventory.load_balancers(region) if lb.get("Type") in LOAD_BALANCER_HOUR
@@ -308,7 +326,10 @@ def _network_waste(region: str, now: datetime, result: RegionWaste) -> None:
             for arn in group.get("LoadBalancerArns", []):
                 if arn in groups_of:
                     groups_of[arn].append(group["TargetGroupArn"])
+    return _Network(nats=nats, balancers=balancers, groups_of=groups_of)
 
+
+def _network_queries(network: _Network) -> list[MetricQuery]:
     queries = [
         MetricQuery(
             key=f"nat|{nat['NatGatewayId']}",
@@ -317,11 +338,11 @@ def _network_waste(region: str, now: datetime, result: RegionWaste) -> None:
             dimensions={"NatGatewayId": nat["NatGatewayId"]},
             stat="Sum",
         )
-        for nat in nats
+        for nat in network.nats
     ]
-    for lb in balancers:
+    for lb in network.balancers:
         arn, kind = lb["LoadBalancerArn"], lb["Type"]
-        if not groups_of[arn]:
+        if not network.groups_of[arn]:
             continue  # no target group at all: idle without looking at metrics
         queries.append(
             MetricQuery(
@@ -332,7 +353,7 @@ def _network_waste(region: str, now: datetime, result: RegionWaste) -> None:
                 stat="Sum",
             )
         )
-        for group_arn in groups_of[arn]:
+        for group_arn in network.groups_of[arn]:
             queries.append(
                 MetricQuery(
                     key=f"healthy|{arn}|{group_arn}",
@@ -345,16 +366,14 @@ def _network_waste(region: str, now: datetime, result: RegionWaste) -> None:
                     stat="Maximum",
                 )
             )
-    series: dict[str, list[float]] = {}
-    if queries:
-        end = now.replace(minute=0, second=0, microsecond=0)
-        series = fetch_series(
-            aws.client("cloudwatch", region),
-            queries,
-            start=end - timedelta(days=METRIC_DAYS),
-            end=end,
-        )
+    return queries
 
+
+def _network_waste(
+    region: str, network: _Network, series: Mapping[str, Sequence[float]], result: RegionWaste
+) -> None:
+    """Idle NAT gateways and load balancers without targets, from the batched series."""
+    nats, balancers, groups_of = network.nats, network.balancers, network.groups_of
     for nat in nats:
         if sum(series.get(f"nat|{nat['NatGatewayId']}", [])) <= 0:
             result.items.append(

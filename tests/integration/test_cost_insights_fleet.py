@@ -588,7 +588,7 @@ def test_idle_resources_make_a_bounded_number_of_calls_per_region(
             (EAST, "DescribeNatGateways"): 1,
             (EAST, "DescribeLoadBalancers"): 1,
             (EAST, "DescribeTargetGroups"): 1,
-            (EAST, "GetMetricData"): 2,  # CPU; NAT traffic + load balancer targets/requests
+            (EAST, "GetMetricData"): 1,  # CPU, NAT traffic and load balancers in one batch
             **{(SEOUL, op): 1 for op in listing},
             (SEOUL, "DescribeNatGateways"): 1,
             (SEOUL, "DescribeLoadBalancers"): 1,  # none there: no target groups, no metrics
