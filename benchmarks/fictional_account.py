@@ -56,20 +56,29 @@ def seed(total_instances: int, *, now: datetime, rng_seed: int = 7) -> SeededAcc
 def _seed_region(region: str, count: int, rng: random.Random, now: datetime) -> tuple[int, int]:
     ec2 = aws.client("ec2", region)
     autoscaling = aws.client("autoscaling", region)
+    # Linux images: moto lists Windows AMIs too, and Windows rules instances out of most advice.
     images = {
-        arch: ec2.describe_images(
-            Owners=["amazon"], Filters=[{"Name": "architecture", "Values": [arch]}]
-        )["Images"][0]["ImageId"]
+        arch: next(
+            image["ImageId"]
+            for image in ec2.describe_images(
+                Owners=["amazon"], Filters=[{"Name": "architecture", "Values": [arch]}]
+            )["Images"]
+            if image.get("Platform") != "windows"
+        )
         for arch in ("x86_64", "arm64")
     }
     image_id = images["x86_64"]
     vpc_id = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
-    subnet_id = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"][
-        0
-    ]["SubnetId"]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
+    subnet_id = subnets[0]["SubnetId"]
+    # An application load balancer that nothing targets: idle waste to find.
+    aws.client("elbv2", region).create_load_balancer(
+        Name=f"idle-{region}", Subnets=[s["SubnetId"] for s in subnets[:2]], Type="application"
+    )
 
-    # A fifth of the fleet runs in Auto Scaling groups of 10.
-    asg_count = count // 5 // 10
+    # A fifth of the fleet runs in Auto Scaling groups (of 10 at scale); every region has one.
+    asg_size = 10 if count >= 100 else 2
+    asg_count = max(1, count // 5 // asg_size)
     template = ec2.create_launch_template(
         LaunchTemplateName=f"bench-{region}",
         LaunchTemplateData={"ImageId": image_id, "InstanceType": "m5.large"},
@@ -78,12 +87,12 @@ def _seed_region(region: str, count: int, rng: random.Random, now: datetime) -> 
         autoscaling.create_auto_scaling_group(
             AutoScalingGroupName=f"{rng.choice(TEAMS)}-{rng.choice(APPS)}-{index}",
             LaunchTemplate={"LaunchTemplateId": template, "Version": "$Latest"},
-            MinSize=10,
-            MaxSize=20,
-            DesiredCapacity=10,
+            MinSize=asg_size,
+            MaxSize=2 * asg_size,
+            DesiredCapacity=asg_size,
             VPCZoneIdentifier=subnet_id,
         )
-    standalone = count - asg_count * 10
+    standalone = max(0, count - asg_count * asg_size)
 
     instance_ids: list[str] = []
     remaining = standalone
@@ -136,7 +145,7 @@ def _seed_region(region: str, count: int, rng: random.Random, now: datetime) -> 
         i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
     ]
     _put_cpu(aws.client("cloudwatch", region), all_ids, rng, now)
-    return len(stopped_ids), asg_count * 10
+    return len(stopped_ids), asg_count * asg_size
 
 
 def _put_cpu(cloudwatch: Any, instance_ids: list[str], rng: random.Random, now: datetime) -> None:

@@ -34,6 +34,8 @@ MAX_OPERATIONS_PER_ACTION_GROUP = 11
 IDLE_SESSION_TTL_SECONDS = 600
 ALIAS_NAME = "live"
 MODEL_INVOCATION_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
+# Through a cross-Region inference profile the agent also reads the profile and the model.
+INFERENCE_PROFILE_ACTIONS = ("bedrock:GetInferenceProfile", "bedrock:GetFoundationModel")
 
 ACTION_GROUP_TIMEOUT = cdk.Duration.seconds(60)
 ACTION_GROUP_MEMORY_MB = 512
@@ -49,7 +51,8 @@ COST_INSIGHTS_DESCRIPTION = (
     "Read-only AWS cost tools: spend and its changes, forecast, anomalies, expensive and idle "
     "resources, rightsizing, Savings Plans/RI, Graviton, Spot and serverless candidates."
 )
-# Every API the cost tools call. None of them supports resource-level permissions.
+# Exactly the APIs the cost tools call (a test compares this with the code). None of them
+# supports resource-level permissions.
 COST_INSIGHTS_ACTIONS = (
     "ce:GetCostAndUsage",
     "ce:GetCostAndUsageWithResources",
@@ -60,15 +63,9 @@ COST_INSIGHTS_ACTIONS = (
     "ce:GetReservationPurchaseRecommendation",
     "ce:GetSavingsPlansPurchaseRecommendation",
     "ce:GetSavingsPlansCoverage",
-    "ce:GetSavingsPlansUtilization",
-    "ce:GetReservationCoverage",
-    "ce:GetReservationUtilization",
     "cost-optimization-hub:ListRecommendations",
     "cost-optimization-hub:ListRecommendationSummaries",
-    "cost-optimization-hub:GetRecommendation",
     "compute-optimizer:GetEC2InstanceRecommendations",
-    "compute-optimizer:GetAutoScalingGroupRecommendations",
-    "compute-optimizer:GetEnrollmentStatus",
     "pricing:GetProducts",
     "ec2:DescribeInstances",
     "ec2:DescribeVolumes",
@@ -77,11 +74,9 @@ COST_INSIGHTS_ACTIONS = (
     "ec2:DescribeSnapshots",
     "ec2:DescribeRegions",
     "ec2:DescribeSpotPriceHistory",
-    "ec2:DescribeLaunchTemplateVersions",
     "autoscaling:DescribeAutoScalingGroups",
     "elasticloadbalancing:DescribeLoadBalancers",
     "elasticloadbalancing:DescribeTargetGroups",
-    "elasticloadbalancing:DescribeTargetHealth",
     "cloudwatch:GetMetricData",
 )
 COST_INSIGHTS_WHY_ALL_RESOURCES = (
@@ -413,7 +408,13 @@ class OpsAgent(Construct):
                 "Agent": iam.PolicyDocument(
                     statements=[
                         iam.PolicyStatement(
-                            actions=list(MODEL_INVOCATION_ACTIONS), resources=model_resources
+                            actions=list(MODEL_INVOCATION_ACTIONS)
+                            + (
+                                list(INFERENCE_PROFILE_ACTIONS)
+                                if inference_profile_geography(foundation_model_id)
+                                else []
+                            ),
+                            resources=model_resources,
                         ),
                         iam.PolicyStatement(
                             actions=["bedrock:Retrieve"],

@@ -10,13 +10,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from opsagent_shared import aws
-from opsagent_shared.errors import BadRequest, CostDataUnavailable
+from opsagent_shared.errors import BadRequest, CostDataUnavailable, NotEnabled
 from opsagent_shared.periods import Period
 
 CE_REGION = "us-east-1"
 COST_METRIC = "UnblendedCost"
-# Cost Explorer's answers to an account that has not turned a feature on.
-NOT_ENABLED_CODES = frozenset({"AccessDeniedException", "DataUnavailableException"})
+ENABLE_COST_EXPLORER = (
+    "Enable Cost Explorer once in the payer account (Billing and Cost Management console > "
+    "Cost Explorer > Launch; data appears within 24 hours), and let the cost-insights "
+    "function's role call ce:* read operations (the stack grants them)."
+)
 
 
 def ce() -> Any:
@@ -71,11 +74,16 @@ def _mapped(error: Exception, operation: str) -> Exception:
     message = getattr(error, "response", {}).get("Error", {}).get("Message", "")
     if code == "ValidationException":
         return BadRequest(f"Cost Explorer rejected the request: {message}")
+    # Not faults to retry: a setting is off, or the data does not exist yet.
     if code == "DataUnavailableException":
-        return CostDataUnavailable(f"Cost Explorer has no data for this yet ({message}).")
+        return NotEnabled(
+            f"Cost Explorer has no data for this yet ({message}).",
+            how_to_enable="New accounts and newly enabled features fill in within 24 hours; "
+            "resource-level data and rightsizing are opt-ins under Cost Explorer > Preferences.",
+        )
     if code == "AccessDeniedException":
-        return CostDataUnavailable(
-            f"Cost Explorer denied {operation}: {message}. Cost Explorer must be enabled for "
-            "the account and the function's role allowed to call it."
+        return NotEnabled(
+            f"Cost Explorer is not available to this tool: {operation} was denied ({message}).",
+            how_to_enable=ENABLE_COST_EXPLORER,
         )
     return CostDataUnavailable(f"Cost Explorer {operation} failed: {code} {message}".strip())

@@ -7,7 +7,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler import BedrockAgentResolver, BedrockResponse
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from opsagent_shared.errors import BadRequest, ServiceUnavailable
+from opsagent_shared.errors import BadRequest, NotEnabled, ServiceUnavailable
+from opsagent_shared.responses import tool_response
 
 
 def action_group_resolver() -> BedrockAgentResolver:
@@ -21,6 +22,13 @@ def action_group_resolver() -> BedrockAgentResolver:
     @app.exception_handler(RequestValidationError)
     def invalid_parameters(error: RequestValidationError) -> BedrockResponse[dict[str, str]]:
         return BedrockResponse(status_code=400, body={"error": validation_message(error.errors())})
+
+    @app.exception_handler(NotEnabled)
+    def not_enabled(error: NotEnabled) -> BedrockResponse[dict[str, Any]]:
+        return BedrockResponse(
+            status_code=200,
+            body=tool_response(summary=str(error), currency=None, notes=[error.how_to_enable]),
+        )
 
     @app.exception_handler(ServiceUnavailable)
     def unavailable(error: ServiceUnavailable) -> BedrockResponse[dict[str, str]]:

@@ -20,10 +20,10 @@ if TYPE_CHECKING:
     import botocore.session
 
 # Adaptive mode backs off on throttling across calls in the same environment. Worst case per
-# call, about 4 x (3 s + 15 s) plus back-off: functions that call AWS set time-outs above it.
-RETRIES = {"mode": "adaptive", "max_attempts": 4}
+# call, about 3 x (3 s + 10 s) plus back-off, well inside every function's time-out.
+RETRIES = {"mode": "adaptive", "max_attempts": 3}
 CONNECT_TIMEOUT = 3
-READ_TIMEOUT = 15
+READ_TIMEOUT = 10
 USER_AGENT_EXTRA = "opsagent"
 
 

@@ -27,3 +27,12 @@ class BadRequest(OpsAgentError):
 
 class CostDataUnavailable(ServiceUnavailable):
     """Cost Explorer (or another cost API) could not answer; the message says why."""
+
+
+class NotEnabled(CostDataUnavailable):
+    """A setting or opt-in the answer needs is off. Not a fault to retry: the tool answers
+    200 with what is off and how to turn it on (DESIGN.md: opt-in services never error)."""
+
+    def __init__(self, message: str, *, how_to_enable: str) -> None:
+        super().__init__(message)
+        self.how_to_enable = how_to_enable

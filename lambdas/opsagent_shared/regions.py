@@ -60,8 +60,13 @@ def target_regions(requested: str | None = None) -> list[str]:
 
 
 def enabled_regions() -> list[str]:
-    ec2 = aws.client("ec2")
-    response = ec2.describe_regions(
-        Filters=[{"Name": "opt-in-status", "Values": ["opt-in-not-required", "opted-in"]}]
-    )
+    from opsagent_shared.errors import ServiceUnavailable
+
+    try:
+        response = aws.client("ec2").describe_regions(
+            Filters=[{"Name": "opt-in-status", "Values": ["opt-in-not-required", "opted-in"]}]
+        )
+    except Exception as error:
+        code = aws.error_code(error) or type(error).__name__
+        raise ServiceUnavailable(f"could not list the account's regions ({code}).") from error
     return sorted(r["RegionName"] for r in response["Regions"])

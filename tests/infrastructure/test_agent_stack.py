@@ -242,12 +242,29 @@ def test_agent_role_may_use_only_its_model_knowledge_base_and_guardrail(
     statements = _agent_role_statements(template)
     by_action = {frozenset(_as_list(s["Action"])): s for s in statements}
     assert set(by_action) == {
-        frozenset({"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}),
+        frozenset(
+            {
+                "bedrock:InvokeModel",
+                "bedrock:InvokeModelWithResponseStream",
+                # the default model is a cross-Region inference profile
+                "bedrock:GetInferenceProfile",
+                "bedrock:GetFoundationModel",
+            }
+        ),
         frozenset({"bedrock:Retrieve"}),
         frozenset({"bedrock:ApplyGuardrail"}),
     }
     assert all(s["Effect"] == "Allow" and "Condition" not in s for s in statements)
-    invoke = by_action[frozenset({"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"})]
+    invoke = by_action[
+        frozenset(
+            {
+                "bedrock:InvokeModel",
+                "bedrock:InvokeModelWithResponseStream",
+                "bedrock:GetInferenceProfile",
+                "bedrock:GetFoundationModel",
+            }
+        )
+    ]
     resources = {json.dumps(r, sort_keys=True) for r in _as_list(invoke["Resource"])}
     assert resources == {
         json.dumps(

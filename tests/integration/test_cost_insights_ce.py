@@ -210,7 +210,7 @@ def test_forecast_without_enough_history_says_so_and_keeps_month_to_date(
     assert body["items"] == []
 
 
-def test_cost_explorer_access_denied_is_a_503_that_says_what_to_enable(stubbed_ce: Stubber) -> None:
+def test_cost_explorer_off_is_a_200_that_says_how_to_turn_it_on(stubbed_ce: Stubber) -> None:
     stubbed_ce.add_client_error(
         "get_cost_and_usage",
         service_error_code="AccessDeniedException",
@@ -218,5 +218,19 @@ def test_cost_explorer_access_denied_is_a_503_that_says_what_to_enable(stubbed_c
         http_status_code=400,
     )
     status, body = invoke(handler, "/costs/summary")
+    assert status == 200
+    assert body["summary"].startswith("Cost Explorer is not available to this tool")
+    assert "Cost Explorer > Launch" in body["notes"][0]
+    assert body["items"] == []
+
+
+def test_cost_explorer_throttling_is_a_503_to_retry(stubbed_ce: Stubber) -> None:
+    stubbed_ce.add_client_error(
+        "get_cost_and_usage",
+        service_error_code="LimitExceededException",
+        service_message="Rate exceeded",
+        http_status_code=400,
+    )
+    status, body = invoke(handler, "/costs/summary")
     assert status == 503
-    assert "Cost Explorer must be enabled" in body["error"]
+    assert "LimitExceededException" in body["error"]

@@ -41,7 +41,7 @@ def test_clients_are_cached_and_carry_the_retry_policy(lambda_env: None) -> None
     sqs = aws.client("sqs", "us-east-1")
     assert aws.client("sqs", "us-east-1") is sqs
     assert sqs.meta.config.retries["mode"] == "adaptive"
-    assert (sqs.meta.config.connect_timeout, sqs.meta.config.read_timeout) == (3, 15)
+    assert (sqs.meta.config.connect_timeout, sqs.meta.config.read_timeout) == (3, 10)
     assert "opsagent" in sqs.meta.config.user_agent_extra
     assert aws.client("sqs", "eu-west-1") is not sqs
 
