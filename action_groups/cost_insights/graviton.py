@@ -230,6 +230,10 @@ def _group_candidate(
     if any(i.platform == "windows" for i in known):
         found.skipped["in a Windows Auto Scaling group"] += len(members)
         return None
+    if any(i.lifecycle == "spot" for i in known):
+        # A list-price comparison would overstate the saving of Spot capacity.
+        found.skipped["in an Auto Scaling group running Spot"] += len(members)
+        return None
     if any(instance_types.graviton_equivalent(t) is None for t in types):
         found.skipped["in an Auto Scaling group with a type lacking a Graviton equivalent"] += len(
             members

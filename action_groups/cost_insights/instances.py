@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from cost_insights import inventory
-from cost_insights.cost_explorer import COST_METRIC, call
+from cost_insights.cost_explorer import call
 from opsagent_shared import aws, clock
 from opsagent_shared.errors import BadRequest, CostDataUnavailable
 from opsagent_shared.metrics import SeriesSummary
@@ -24,9 +24,13 @@ from opsagent_shared.periods import Period
 from opsagent_shared.regions import scan_regions, target_regions
 from opsagent_shared.responses import tool_response
 
+# Amortized, not unblended: usage covered by a Reserved Instance is $0 unblended and Savings
+# Plan negations cancel covered usage, so only amortized cost ranks covered instances fairly.
+RESOURCE_COST_METRIC = "AmortizedCost"
+
 EC2_COMPUTE_SERVICE = "Amazon Elastic Compute Cloud - Compute"
 RESOURCE_DAYS = 14  # Cost Explorer keeps resource-level data for the last 14 days
-DAYS_PER_MONTH = Decimal("30")
+DAYS_PER_MONTH = Decimal("730") / 24  # the same month as list price x 730 h
 SOURCE_COST_EXPLORER = "cost_explorer_resource_level"
 SOURCE_LIST_PRICE = "on_demand_list_price"
 MAX_TAGS = 5
@@ -92,9 +96,10 @@ def run(*, regions: str | None, top: int) -> dict[str, Any]:
 
     if source == SOURCE_COST_EXPLORER:
         notes.append(
-            f"monthly_cost is billed (unblended) EC2 compute cost from {window.start} to "
-            f"{window.end - timedelta(days=1)}, averaged over the days each instance ran, x 30; "
-            "it already reflects Spot prices and Reserved Instance or Savings Plan discounts."
+            f"monthly_cost is amortized EC2 compute cost from {window.start} to "
+            f"{window.end - timedelta(days=1)}, averaged over the days each instance ran, over "
+            "a 730-hour month; it reflects Spot prices and Reserved Instance or Savings Plan "
+            "discounts."
         )
         if list_priced_in_ce_mode:
             notes.append(
@@ -170,7 +175,7 @@ def _resource_costs(window: Period) -> dict[str, Decimal]:
         "TimePeriod": window.as_time_period(),
         "Granularity": "DAILY",
         "Filter": {"Dimensions": {"Key": "SERVICE", "Values": [EC2_COMPUTE_SERVICE]}},
-        "Metrics": [COST_METRIC],
+        "Metrics": [RESOURCE_COST_METRIC],
         "GroupBy": [{"Type": "DIMENSION", "Key": "RESOURCE_ID"}],
     }
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -184,7 +189,9 @@ def _resource_costs(window: Period) -> dict[str, Decimal]:
         )
         for day in page.get("ResultsByTime", []):
             for group in day.get("Groups", []):
-                amount = to_decimal(group.get("Metrics", {}).get(COST_METRIC, {}).get("Amount"))
+                amount = to_decimal(
+                    group.get("Metrics", {}).get(RESOURCE_COST_METRIC, {}).get("Amount")
+                )
                 if amount > ZERO:
                     resource = group["Keys"][0]
                     totals[resource] += amount

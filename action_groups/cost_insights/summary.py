@@ -14,7 +14,7 @@ from cost_insights.cost_explorer import COST_METRIC, cost_and_usage
 from opsagent_shared import clock
 from opsagent_shared.errors import BadRequest
 from opsagent_shared.money import ZERO, money, percent_change, to_decimal
-from opsagent_shared.periods import Period, resolve_period
+from opsagent_shared.periods import HISTORY_DAYS, Period, resolve_period
 from opsagent_shared.responses import tool_response
 
 GROUP_BY = {
@@ -32,9 +32,12 @@ def run(
     dimension = GROUP_BY.get(group_by.strip().upper())
     if dimension is None:
         raise BadRequest(f"group_by '{group_by}' is not known; use one of {', '.join(GROUP_BY)}")
-    current = resolve_period(period, start_date, end_date, today=clock.today())
+    today = clock.today()
+    current = resolve_period(period, start_date, end_date, today=today)
     previous = current.previous()
-    both = Period(start=previous.start, end=current.end)
+    # A long range reaching back toward the history limit has no previous period to compare.
+    compare = (today - previous.start).days <= HISTORY_DAYS
+    both = Period(start=previous.start if compare else current.start, end=current.end)
 
     now_costs: dict[str, Decimal] = defaultdict(lambda: ZERO)
     before_costs: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -61,6 +64,11 @@ def run(
     movers = sorted(rows, key=lambda r: (-abs(r.change), r.name))[:MOVERS]
 
     notes = []
+    if not compare:
+        notes.append(
+            f"No comparison: the previous {current.days} days start before Cost Explorer's "
+            "13 months of history."
+        )
     if estimated:
         notes.append("Recent days are estimated by Cost Explorer and may still change.")
     change = total_now - total_before
@@ -72,7 +80,11 @@ def run(
             f"{'+' if change >= 0 else ''}{money(change)} ({change_pct}%) vs the previous "
             f"{current.days} days"
             if change_pct is not None
-            else "no spend in the previous period to compare with"
+            else (
+                "no spend in the previous period to compare with"
+                if compare
+                else "no comparison (history limit)"
+            )
         )
     )
     return tool_response(

@@ -38,6 +38,12 @@ EBS_GB_MONTH = {
     "standard": Decimal("0.05"),
 }
 GP2_TO_GP3_SAVING = Decimal("0.20")  # gp3 is 20% cheaper per GB-month than gp2
+# gp3 includes 3,000 IOPS and 125 MiB/s; gp2 gives 3 IOPS/GiB and sustains 250 MiB/s from
+# 334 GiB, so matching a large gp2 volume on gp3 buys the difference (us-east-1 list prices).
+GP3_IOPS_MONTH = Decimal("0.005")
+GP3_THROUGHPUT_MIBS_MONTH = Decimal("0.04")
+GP2_HIGH_THROUGHPUT_GIB = 334
+GP3_EXTRA_THROUGHPUT_MIBS = 125  # 250 MiB/s (large gp2) - 125 MiB/s (gp3 baseline)
 GP2_IOPS_PER_GB = 3
 GP3_BASELINE_IOPS = 3000
 GP2_MAX_IOPS = 16000
@@ -221,11 +227,21 @@ def _volume_waste(
         detail = f"gp2 {size} GiB in use"
         if size * GP2_IOPS_PER_GB > GP3_BASELINE_IOPS:
             detail += f"; set gp3 IOPS to {min(size * GP2_IOPS_PER_GB, GP2_MAX_IOPS)} to match"
-        result.items.append(
-            _entry(
-                "gp2_volume", volume["VolumeId"], region, price * size * GP2_TO_GP3_SAVING, detail
-            )
-        )
+        saving = gp3_saving(size, price)
+        if saving > ZERO:
+            result.items.append(_entry("gp2_volume", volume["VolumeId"], region, saving, detail))
+
+
+def gp3_saving(size_gib: int, gp2_price: Decimal) -> Decimal:
+    """Monthly saving of moving a gp2 volume to gp3 with the same IOPS and throughput."""
+    iops = min(max(size_gib * GP2_IOPS_PER_GB, 100), GP2_MAX_IOPS)
+    extra_iops = max(0, iops - GP3_BASELINE_IOPS) * GP3_IOPS_MONTH
+    extra_throughput = (
+        GP3_EXTRA_THROUGHPUT_MIBS * GP3_THROUGHPUT_MIBS_MONTH
+        if size_gib >= GP2_HIGH_THROUGHPUT_GIB
+        else ZERO
+    )
+    return gp2_price * size_gib * GP2_TO_GP3_SAVING - extra_iops - extra_throughput
 
 
 def _stopped_instance_waste(

@@ -40,7 +40,13 @@ def on_demand_hourly(
     for page in pages:
         for raw in page.get("PriceList", []):
             instance_type, price = _hourly_price(raw)
-            if instance_type and price is not None:
+            # Several products can match (capacity-block and similar variants); a $0 entry is
+            # never a list price, and the lowest real one is the plain On-Demand rate.
+            if (
+                instance_type
+                and price
+                and (instance_type not in prices or price < prices[instance_type])
+            ):
                 prices[instance_type] = price
     return prices
 

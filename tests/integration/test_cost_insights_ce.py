@@ -100,6 +100,18 @@ def test_summary_top_limits_items_and_reports_what_was_left_out(account: None) -
     assert (body["total_count"], body["omitted"]) == (12, 9)
 
 
+def test_a_range_reaching_the_history_limit_is_summarized_without_comparison(account: None) -> None:
+    # 2025-11-01..2026-01-09 is valid; the 70 days before it predate 13 months of history.
+    queue_cost_and_usage(
+        daily(date(2025, 11, 1), 70, {"Amazon Simple Storage Service": (2.0, 2.0)}, split=0)
+    )
+    status, body = invoke(handler, "/costs/summary", start_date="2025-11-01", end_date="2026-01-09")
+    assert status == 200
+    assert (body["total"], body["previous_total"]) == ("140.00", "0.00")
+    assert body["summary"].endswith("no comparison (history limit)")
+    assert any(note.startswith("No comparison: the previous 70 days") for note in body["notes"])
+
+
 @pytest.mark.parametrize(
     ("parameters", "message"),
     [

@@ -246,7 +246,7 @@ def _resource_day(day: date, costs: dict[str, str]) -> dict[str, Any]:
         "TimePeriod": {"Start": day.isoformat(), "End": (day + DAY).isoformat()},
         "Total": {},
         "Groups": [
-            {"Keys": [resource], "Metrics": {"UnblendedCost": {"Amount": amount, "Unit": "USD"}}}
+            {"Keys": [resource], "Metrics": {"AmortizedCost": {"Amount": amount, "Unit": "USD"}}}
             for resource, amount in costs.items()
         ],
         "Estimated": False,
@@ -270,7 +270,7 @@ def test_instances_use_cost_explorer_resource_level_data_when_enabled(
         "TimePeriod": {"Start": "2026-11-07", "End": "2026-11-21"},
         "Granularity": "DAILY",
         "Filter": {"Dimensions": {"Key": "SERVICE", "Values": [EC2_COMPUTE]}},
-        "Metrics": ["UnblendedCost"],
+        "Metrics": ["AmortizedCost"],
         "GroupBy": [{"Type": "DIMENSION", "Key": "RESOURCE_ID"}],
     }
     ce.add_response(
@@ -289,15 +289,16 @@ def test_instances_use_cost_explorer_resource_level_data_when_enabled(
     assert status == 200
     assert body["cost_source"] == "cost_explorer_resource_level"
     assert [(i["instance_id"], i["monthly_cost"], i["cost_basis"]) for i in body["items"]] == [
-        (fleet["batch"], "375.00", "cost_explorer_resource_level"),
-        (fleet["api"], "150.00", "cost_explorer_resource_level"),
-        (fleet["spot"], "30.00", "cost_explorer_resource_level"),
-        (fleet["arm"], "24.00", "cost_explorer_resource_level"),
+        # daily cost x 730 h / 24 (the same month as list price x 730 h)
+        (fleet["batch"], "380.21", "cost_explorer_resource_level"),
+        (fleet["api"], "152.08", "cost_explorer_resource_level"),
+        (fleet["spot"], "30.42", "cost_explorer_resource_level"),
+        (fleet["arm"], "24.33", "cost_explorer_resource_level"),
     ]
     assert (body["total_count"], body["omitted"]) == (5, 1)
-    assert body["total_monthly_cost"] == "586.59"
+    assert body["total_monthly_cost"] == "594.63"
     notes = " | ".join(body["notes"])
-    assert "billed (unblended) EC2 compute cost from 2026-11-07 to 2026-11-20" in notes
+    assert "amortized EC2 compute cost from 2026-11-07 to 2026-11-20" in notes
     assert "1 instance(s) had no resource-level cost yet" in notes
     assert "Spot instances are priced" not in notes
     assert "r6g.medium" not in notes  # priced by Cost Explorer, no list price needed
