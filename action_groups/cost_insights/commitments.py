@@ -156,13 +156,15 @@ def _savings_plan_summary(
         ),
         "estimated_savings_percent": one_decimal(summary.get("EstimatedSavingsPercentage")),
         "upfront_cost": money(_sum(details, "UpfrontCost")),
-        "current_on_demand_spend": money(summary.get("CurrentOnDemandSpend")),
+        # Cost Explorer reports it over the lookback window, not per month.
+        "on_demand_spend_in_lookback": money(summary.get("CurrentOnDemandSpend")),
         "recommendation_count": len(details),
     }
     if response.get("NextPageToken"):
         notes.append(
-            "Cost Explorer has more Savings Plan detail rows than fetched; the savings_plan "
-            "totals still cover all of them."
+            "Cost Explorer has more Savings Plan detail rows than fetched: the commitment and "
+            "savings totals cover all of them; upfront_cost and recommendation_count only the "
+            "rows fetched."
         )
     return result
 
@@ -188,8 +190,8 @@ def _reserved_instances_summary(
         monthly = _sum(details, "EstimatedMonthlySavingsAmount")
     if response.get("NextPageToken"):
         notes.append(
-            "Cost Explorer has more Reserved Instance recommendations than fetched; the "
-            "reserved_instances totals still cover all of them."
+            "Cost Explorer has more Reserved Instance recommendations than fetched: the savings "
+            "total covers all of them; upfront_cost and recommendation_count only those fetched."
         )
     return {
         "estimated_monthly_savings": money(monthly),

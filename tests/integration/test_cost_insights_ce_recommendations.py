@@ -365,7 +365,7 @@ def test_commitments_rank_savings_plans_and_reserved_instances_and_measure_cover
         "estimated_monthly_savings": "385.46",
         "estimated_savings_percent": "26.0",
         "upfront_cost": "6714.50",
-        "current_on_demand_spend": "2950.10",
+        "on_demand_spend_in_lookback": "2950.10",
         "recommendation_count": 2,
     }
     assert body["reserved_instances"] == {
@@ -461,6 +461,54 @@ def test_commitments_without_enough_usage_answer_with_notes_not_errors(stubbed_c
         "(Insufficient usage data)."
     )
     assert notes[2] == "No Savings Plans-eligible spend in the lookback window to measure."
+
+
+def test_commitment_totals_with_more_pages_say_which_figures_are_partial(
+    stubbed_ce: Stubber,
+) -> None:
+    choice = {"TermInYears": "ONE_YEAR", "PaymentOption": "NO_UPFRONT"}
+    stubbed_ce.add_response(
+        "get_savings_plans_purchase_recommendation",
+        {
+            "Metadata": {"RecommendationId": "rec-2", "GenerationTimestamp": "2026-11-20"},
+            "SavingsPlansPurchaseRecommendation": {
+                "SavingsPlansPurchaseRecommendationDetails": [
+                    _savings_plan_detail("111122223333", "1.5", "300", "25", "10", "90"),
+                ],
+                "SavingsPlansPurchaseRecommendationSummary": {
+                    "HourlyCommitmentToPurchase": "4.0",
+                    "EstimatedMonthlySavingsAmount": "800",
+                    "EstimatedSavingsPercentage": "26",
+                    "CurrentOnDemandSpend": "2950.10",
+                },
+            },
+            "NextPageToken": "more",
+        },
+        {"SavingsPlansType": "COMPUTE_SP", "LookbackPeriodInDays": "THIRTY_DAYS", **choice},
+    )
+    stubbed_ce.add_response(
+        "get_reservation_purchase_recommendation",
+        {"Recommendations": []},
+        {"Service": EC2, "LookbackPeriodInDays": "THIRTY_DAYS", **choice},
+    )
+    stubbed_ce.add_response(
+        "get_savings_plans_coverage",
+        {"SavingsPlansCoverages": []},
+        {"TimePeriod": {"Start": "2026-10-22", "End": "2026-11-21"}, "Granularity": "MONTHLY"},
+    )
+
+    status, body = invoke(handler, "/recommendations/commitments")
+
+    assert status == 200
+    plan = body["savings_plan"]
+    # Totals from Cost Explorer's summary (all pages); upfront and count from the one fetched.
+    assert (plan["hourly_commitment"], plan["estimated_monthly_savings"]) == ("4.00", "800.00")
+    assert (plan["upfront_cost"], plan["recommendation_count"]) == ("10.00", 1)
+    assert plan["on_demand_spend_in_lookback"] == "2950.10"
+    assert any(
+        "upfront_cost and recommendation_count only the rows fetched" in note
+        for note in body["notes"]
+    )
 
 
 @pytest.mark.parametrize(
