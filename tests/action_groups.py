@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import requests
+from botocore.stub import Stubber
 
 from tests.conftest import NOW, TEST_REGIONS, FakeLambdaContext, load_event
 
@@ -13,6 +15,7 @@ __all__ = [
     "NOW",
     "TEST_REGIONS",
     "bedrock_event",
+    "expect_prices",
     "invoke",
     "price_list_entry",
     "queue_cost_and_usage",
@@ -81,6 +84,40 @@ def price_list_entry(instance_type: str, region: str, usd_per_hour: str) -> str:
                 }
             },
         }
+    )
+
+
+def expect_prices(
+    stubber: Stubber,
+    region: str,
+    prices: dict[str, str],
+    *,
+    requested: Sequence[str] | None = None,
+) -> None:
+    """Stub the one Price List request a region's scan makes, exactly as opsagent_shared.pricing
+    asks it: the `requested` types (default: the priced ones), answered with `prices`."""
+    stubber.add_response(
+        "get_products",
+        {
+            "FormatVersion": "aws_v1",
+            "PriceList": [price_list_entry(t, region, usd) for t, usd in prices.items()],
+        },
+        {
+            "ServiceCode": "AmazonEC2",
+            "Filters": [
+                {
+                    "Type": "ANY_OF",
+                    "Field": "instanceType",
+                    "Value": ",".join(sorted(requested if requested is not None else prices)),
+                },
+                {"Type": "TERM_MATCH", "Field": "regionCode", "Value": region},
+                {"Type": "TERM_MATCH", "Field": "operatingSystem", "Value": "Linux"},
+                {"Type": "TERM_MATCH", "Field": "tenancy", "Value": "Shared"},
+                {"Type": "TERM_MATCH", "Field": "preInstalledSw", "Value": "NA"},
+                {"Type": "TERM_MATCH", "Field": "capacitystatus", "Value": "Used"},
+            ],
+            "FormatVersion": "aws_v1",
+        },
     )
 
 

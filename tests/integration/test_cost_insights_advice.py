@@ -20,7 +20,7 @@ from cost_insights import handler
 from cost_insights.spot import spot_estimate
 
 from opsagent_shared import aws
-from tests.action_groups import NOW, invoke, price_list_entry
+from tests.action_groups import NOW, expect_prices, invoke
 
 US, SEOUL = "us-east-1", "ap-northeast-2"
 ACCOUNT = "123456789012"
@@ -120,29 +120,6 @@ def record_calls(service: str, region: str, operation: str) -> list[dict[str, An
 
 
 # --- stubbed answers -------------------------------------------------------------------------
-
-
-def expect_prices(stub: Stubber, region: str, prices: dict[str, str]) -> None:
-    """One Price List request for exactly these types (as opsagent_shared.pricing asks)."""
-    stub.add_response(
-        "get_products",
-        {
-            "FormatVersion": "aws_v1",
-            "PriceList": [price_list_entry(t, region, p) for t, p in prices.items()],
-        },
-        {
-            "ServiceCode": "AmazonEC2",
-            "Filters": [
-                {"Type": "ANY_OF", "Field": "instanceType", "Value": ",".join(sorted(prices))},
-                {"Type": "TERM_MATCH", "Field": "regionCode", "Value": region},
-                {"Type": "TERM_MATCH", "Field": "operatingSystem", "Value": "Linux"},
-                {"Type": "TERM_MATCH", "Field": "tenancy", "Value": "Shared"},
-                {"Type": "TERM_MATCH", "Field": "preInstalledSw", "Value": "NA"},
-                {"Type": "TERM_MATCH", "Field": "capacitystatus", "Value": "Used"},
-            ],
-            "FormatVersion": "aws_v1",
-        },
-    )
 
 
 def co_recommendation(

@@ -22,7 +22,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ec2.models import ec2_backends
 
 from opsagent_shared import aws
-from tests.action_groups import NOW, invoke, price_list_entry
+from tests.action_groups import NOW, expect_prices, invoke
 
 EAST, SEOUL = "us-east-1", "ap-northeast-2"
 AMI = "ami-12345678"
@@ -97,30 +97,6 @@ def cpu(region: str, instance_id: str, *values: float) -> None:
     put_daily(region, "AWS/EC2", "CPUUtilization", {"InstanceId": instance_id}, values)
 
 
-def expect_prices(
-    stubber: Stubber, region: str, types: Sequence[str], prices: dict[str, str]
-) -> None:
-    stubber.add_response(
-        "get_products",
-        {
-            "FormatVersion": "aws_v1",
-            "PriceList": [price_list_entry(t, region, usd) for t, usd in prices.items()],
-        },
-        {
-            "ServiceCode": "AmazonEC2",
-            "Filters": [
-                {"Type": "ANY_OF", "Field": "instanceType", "Value": ",".join(sorted(types))},
-                {"Type": "TERM_MATCH", "Field": "regionCode", "Value": region},
-                {"Type": "TERM_MATCH", "Field": "operatingSystem", "Value": "Linux"},
-                {"Type": "TERM_MATCH", "Field": "tenancy", "Value": "Shared"},
-                {"Type": "TERM_MATCH", "Field": "preInstalledSw", "Value": "NA"},
-                {"Type": "TERM_MATCH", "Field": "capacitystatus", "Value": "Used"},
-            ],
-            "FormatVersion": "aws_v1",
-        },
-    )
-
-
 def expect_price_error(stubber: Stubber) -> None:
     stubber.add_client_error(
         "get_products",
@@ -189,8 +165,8 @@ def expect_no_resource_data(ce: Stubber) -> None:
 def test_instances_ranked_by_list_price_when_resource_level_data_is_off(
     fleet: dict[str, str], pricing: Stubber, ce: Stubber
 ) -> None:
-    expect_prices(pricing, EAST, EAST_TYPES, EAST_PRICES)
-    expect_prices(pricing, SEOUL, SEOUL_TYPES, SEOUL_PRICES)
+    expect_prices(pricing, EAST, EAST_PRICES, requested=EAST_TYPES)
+    expect_prices(pricing, SEOUL, SEOUL_PRICES, requested=SEOUL_TYPES)
     expect_no_resource_data(ce)
 
     status, body = invoke(handler, HIGH_COST)
@@ -256,8 +232,8 @@ def _resource_day(day: date, costs: dict[str, str]) -> dict[str, Any]:
 def test_instances_use_cost_explorer_resource_level_data_when_enabled(
     fleet: dict[str, str], pricing: Stubber, ce: Stubber
 ) -> None:
-    expect_prices(pricing, EAST, EAST_TYPES, EAST_PRICES)
-    expect_prices(pricing, SEOUL, SEOUL_TYPES, SEOUL_PRICES)
+    expect_prices(pricing, EAST, EAST_PRICES, requested=EAST_TYPES)
+    expect_prices(pricing, SEOUL, SEOUL_PRICES, requested=SEOUL_TYPES)
     days = [date(2026, 11, 7) + n * DAY for n in range(14)]
 
     def costs(day: date) -> dict[str, str]:
@@ -317,7 +293,7 @@ def test_instances_a_failing_region_is_a_note_not_an_error(
         return real_instances(region, **kwargs)
 
     monkeypatch.setattr(inventory, "instances", instances)
-    expect_prices(pricing, EAST, EAST_TYPES, EAST_PRICES)
+    expect_prices(pricing, EAST, EAST_PRICES, requested=EAST_TYPES)
     expect_no_resource_data(ce)
 
     status, body = invoke(handler, HIGH_COST)
@@ -335,7 +311,7 @@ def test_instances_a_failing_region_is_a_note_not_an_error(
 def test_instances_unreadable_prices_leave_the_region_listed_in_notes(
     fleet: dict[str, str], pricing: Stubber, ce: Stubber
 ) -> None:
-    expect_prices(pricing, EAST, EAST_TYPES, EAST_PRICES)
+    expect_prices(pricing, EAST, EAST_PRICES, requested=EAST_TYPES)
     expect_price_error(pricing)
     expect_no_resource_data(ce)
 
@@ -441,8 +417,8 @@ def waste_fleet(account: None) -> dict[str, str]:
 def test_idle_resources_ranked_by_waste_with_totals_by_kind(
     waste_fleet: dict[str, str], pricing: Stubber
 ) -> None:
-    expect_prices(pricing, EAST, ["m5.large"], {"m5.large": "0.096"})
-    expect_prices(pricing, SEOUL, ["t3.medium"], {"t3.medium": "0.052"})
+    expect_prices(pricing, EAST, {"m5.large": "0.096"})
+    expect_prices(pricing, SEOUL, {"t3.medium": "0.052"})
 
     status, body = invoke(handler, IDLE)
 
@@ -500,8 +476,8 @@ def test_idle_resources_ranked_by_waste_with_totals_by_kind(
 def test_idle_resources_threshold_and_top_keep_totals_of_everything_above_the_threshold(
     waste_fleet: dict[str, str], pricing: Stubber
 ) -> None:
-    expect_prices(pricing, EAST, ["m5.large"], {"m5.large": "0.096"})
-    expect_prices(pricing, SEOUL, ["t3.medium"], {"t3.medium": "0.052"})
+    expect_prices(pricing, EAST, {"m5.large": "0.096"})
+    expect_prices(pricing, SEOUL, {"t3.medium": "0.052"})
 
     status, body = invoke(handler, IDLE, min_monthly_waste=16.43, top=3)
 
@@ -521,7 +497,7 @@ def test_idle_resources_threshold_and_top_keep_totals_of_everything_above_the_th
 def test_idle_resources_unreadable_prices_only_drop_what_needs_them(
     waste_fleet: dict[str, str], pricing: Stubber
 ) -> None:
-    expect_prices(pricing, EAST, ["m5.large"], {"m5.large": "0.096"})
+    expect_prices(pricing, EAST, {"m5.large": "0.096"})
     expect_price_error(pricing)
 
     status, body = invoke(handler, IDLE)
@@ -549,7 +525,7 @@ def test_idle_resources_a_failing_region_is_a_note_not_an_error(
         return real_snapshots(region)
 
     monkeypatch.setattr(inventory, "snapshots", snapshots)
-    expect_prices(pricing, EAST, ["m5.large"], {"m5.large": "0.096"})
+    expect_prices(pricing, EAST, {"m5.large": "0.096"})
 
     status, body = invoke(handler, IDLE, regions=f"{EAST},{SEOUL}")
 
@@ -576,8 +552,8 @@ def api_calls(account: None) -> Counter[tuple[str, str]]:
 def test_idle_resources_make_a_bounded_number_of_calls_per_region(
     waste_fleet: dict[str, str], pricing: Stubber, api_calls: Counter[tuple[str, str]]
 ) -> None:
-    expect_prices(pricing, EAST, ["m5.large"], {"m5.large": "0.096"})
-    expect_prices(pricing, SEOUL, ["t3.medium"], {"t3.medium": "0.052"})
+    expect_prices(pricing, EAST, {"m5.large": "0.096"})
+    expect_prices(pricing, SEOUL, {"t3.medium": "0.052"})
 
     status, _ = invoke(handler, IDLE)
 
@@ -601,8 +577,8 @@ def test_idle_resources_make_a_bounded_number_of_calls_per_region(
 def test_instances_make_a_bounded_number_of_calls_per_region(
     fleet: dict[str, str], pricing: Stubber, ce: Stubber, api_calls: Counter[tuple[str, str]]
 ) -> None:
-    expect_prices(pricing, EAST, EAST_TYPES, EAST_PRICES)
-    expect_prices(pricing, SEOUL, SEOUL_TYPES, SEOUL_PRICES)
+    expect_prices(pricing, EAST, EAST_PRICES, requested=EAST_TYPES)
+    expect_prices(pricing, SEOUL, SEOUL_PRICES, requested=SEOUL_TYPES)
     expect_no_resource_data(ce)
 
     status, _ = invoke(handler, HIGH_COST)
