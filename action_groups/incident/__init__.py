@@ -1,0 +1,1 @@
+"""The incident action group: alarms, logs, recent changes, resources and past incidents."""

@@ -1,0 +1,25 @@
+"""Which region an incident tool looks at: the caller's, validated, else the deployment's."""
+
+from __future__ import annotations
+
+import os
+
+from opsagent_shared.errors import BadRequest
+from opsagent_shared.regions import target_regions
+
+
+def resolve_region(region: str | None) -> str:
+    """The one region to read: `region` if given (must be enabled), else the function's own.
+
+    Validation lists the account's enabled regions (ec2:DescribeRegions), so an unknown or
+    mistyped code is a 400 naming the valid ones.
+    """
+    requested = (region or "").strip()
+    if not requested:
+        default = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        if not default:
+            raise BadRequest("no default region is configured; give region, e.g. 'us-east-1'")
+        return default
+    if "," in requested:
+        raise BadRequest(f"give one region, not a list ('{requested}')")
+    return target_regions(requested)[0]
