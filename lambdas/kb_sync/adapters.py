@@ -10,7 +10,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from kb_sync.sync import IngestionBusy
+from kb_sync.sync import IngestionBusy, JobStatus
 from opsagent_shared.aws import error_code
 from opsagent_shared.errors import ServiceUnavailable
 
@@ -41,6 +41,28 @@ class BedrockIngestion:
         except BotoCoreError as error:
             raise ServiceUnavailable(f"StartIngestionJob failed: {error}") from error
         return str(response["ingestionJob"]["ingestionJobId"])
+
+    def status(self, job_id: str) -> JobStatus:
+        try:
+            response = self._client.get_ingestion_job(
+                knowledgeBaseId=self._knowledge_base_id,
+                dataSourceId=self._data_source_id,
+                ingestionJobId=job_id,
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise ServiceUnavailable(f"GetIngestionJob {job_id} failed: {error}") from error
+        job = response["ingestionJob"]
+        statistics = {
+            str(name): int(value)
+            for name, value in (job.get("statistics") or {}).items()
+            if isinstance(value, int)
+        }
+        return JobStatus(
+            status=str(job.get("status", "")),
+            documents_failed=statistics.get("numberOfDocumentsFailed", 0),
+            failure_reasons=tuple(str(reason) for reason in job.get("failureReasons") or ()),
+            statistics=statistics,
+        )
 
 
 class SqsDeferrer:

@@ -2,9 +2,17 @@
 
 A batch holds S3 event notifications (documents added, changed or removed), S3's test event
 (sent once when notifications are configured), "deferred sync" messages this function sent
-itself while another ingestion job was running, and "sync requested" messages (sent on deploy
-when the data source is created or replaced, or by hand to force a sync). The whole batch
-becomes at most one ingestion job: the sync is incremental, so one job takes in every change.
+itself while another ingestion job was running, "sync requested" messages (sent on deploy
+when the data source is created or replaced, or by hand to force a sync), and "check job"
+messages. The whole batch becomes at most one ingestion job: the sync is incremental, so one job
+takes in every change.
+
+A started job is checked once it has had time to run: one delayed "check job" message goes to
+the same queue, and reading it asks Bedrock how the job ended. A job that failed, or that
+finished with documents it could not ingest, is logged with Bedrock's reasons and counted in the
+`IngestionJobsFailed` metric (ingestion reports per-document failures only there, never as an
+error). A job still running is checked again later, up to `max_checks` times. Check messages
+never start a sync and never count as changes.
 
 Nothing is lost:
 - the job starts -> the batch is done;
@@ -22,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import unquote_plus
 
@@ -30,6 +38,10 @@ from opsagent_shared.errors import OpsAgentError
 
 DEFERRED_SYNC_TYPE = "opsagent.kb_sync.deferred"
 SYNC_REQUEST_TYPE = "opsagent.kb_sync.requested"
+CHECK_JOB_TYPE = "opsagent.kb_sync.check"
+CHECK_DELAY_SECONDS = 300  # within SQS's 900 s DelaySeconds limit
+MAX_CHECKS = 24  # 24 x 5 minutes: two hours for one job, far beyond a normal incremental sync
+RUNNING_STATUSES = frozenset({"STARTING", "IN_PROGRESS", "STOPPING"})
 S3_TEST_EVENT = "s3:TestEvent"
 DESCRIPTION_LIMIT = 200  # StartIngestionJob's description limit
 SAMPLE_KEYS = 5
@@ -50,16 +62,28 @@ class SyncSettings:
     queue_url: str
     retry_delay_seconds: int
     max_deferrals: int
+    check_delay_seconds: int = CHECK_DELAY_SECONDS
+    max_checks: int = MAX_CHECKS
+
+
+@dataclass(frozen=True)
+class JobCheck:
+    """A "check job" message: look at ingestion job `job_id` for the `attempt`-th time."""
+
+    message_id: str
+    job_id: str
+    attempt: int
 
 
 @dataclass(frozen=True)
 class SyncBatch:
-    """The sync request a batch adds up to."""
+    """The sync request a batch adds up to, and the job checks it carries beside it."""
 
-    message_ids: tuple[str, ...]
+    message_ids: tuple[str, ...]  # every message but the job checks
     changed_keys: tuple[str, ...]
     change_count: int  # changes, requests and unknown messages here, plus deferred ones
     deferrals: int  # how many times the oldest waiting request here was deferred already
+    checks: tuple[JobCheck, ...] = ()
 
     @property
     def needs_sync(self) -> bool:
@@ -86,11 +110,44 @@ class SyncOutcome:
     failed_message_ids: tuple[str, ...] = ()
     job_id: str | None = None
     reason: str | None = None
+    # Set when the job started but its check message could not be sent: the job runs, yet a
+    # failure in it would go unreported. Not a reason to fail the batch (and start it again).
+    check_not_sent: str | None = None
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """What GetIngestionJob says about a job."""
+
+    status: str  # STARTING, IN_PROGRESS, COMPLETE, FAILED, STOPPING, STOPPED
+    documents_failed: int = 0
+    failure_reasons: tuple[str, ...] = ()
+    statistics: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What one job check found; `failed_message_id` goes back to SQS for a retry."""
+
+    job_id: str
+    attempt: int
+    action: str  # "complete", "failed-job", "still-running", "gave-up", "stopped", "error"
+    status: str | None = None
+    failure_reasons: tuple[str, ...] = ()
+    statistics: dict[str, int] = field(default_factory=dict)
+    failed_message_id: str | None = None
+    reason: str | None = None
 
 
 class Ingestion(Protocol):
     def start(self, *, client_token: str, description: str) -> str:
         """Start an ingestion job and return its ID; raise `IngestionBusy` if it cannot yet."""
+        ...
+
+
+class JobStatuses(Protocol):
+    def status(self, job_id: str) -> JobStatus:
+        """The job's status; raise an `OpsAgentError` if it cannot be read now."""
         ...
 
 
@@ -109,10 +166,19 @@ def read_batch(records: Iterable[tuple[str, str]]) -> SyncBatch:
     requested = 0
     deferrals = 0
     unrecognized = 0
+    checks: list[JobCheck] = []
     for message_id, body in records:
-        message_ids.append(message_id)
         payload = _json_object(body)
         kind = payload.get("type") if payload else None
+        if kind == CHECK_JOB_TYPE and payload is not None:
+            # Our own message about a job already started: never a change. One without a job
+            # ID names nothing to check and is dropped.
+            job_id = payload.get("job_id")
+            if isinstance(job_id, str) and job_id:
+                attempt = max(1, _non_negative_int(payload.get("attempt")))
+                checks.append(JobCheck(message_id=message_id, job_id=job_id, attempt=attempt))
+            continue
+        message_ids.append(message_id)
         if payload is None:
             unrecognized += 1
         elif payload.get("Event") == S3_TEST_EVENT:
@@ -138,6 +204,7 @@ def read_batch(records: Iterable[tuple[str, str]]) -> SyncBatch:
         change_count=fresh + carried,
         # Fresh changes have not waited yet; only a batch of deferrals alone keeps counting.
         deferrals=0 if fresh else deferrals,
+        checks=tuple(checks),
     )
 
 
@@ -148,7 +215,6 @@ def synchronize(
         return SyncOutcome(action="nothing-to-do")
     try:
         job_id = ingestion.start(client_token=batch.client_token(), description=batch.description())
-        return SyncOutcome(action="started", job_id=job_id)
     except IngestionBusy as busy:
         reason = str(busy)
         if batch.deferrals >= settings.max_deferrals:
@@ -161,11 +227,94 @@ def synchronize(
             )
     except OpsAgentError as error:
         return _failed(batch, error)
+    else:
+        try:
+            deferrer.defer(check_message(job_id, 1), settings.check_delay_seconds)
+        except OpsAgentError as error:
+            return SyncOutcome(action="started", job_id=job_id, check_not_sent=str(error))
+        return SyncOutcome(action="started", job_id=job_id)
     try:
         deferrer.defer(deferred_message(batch), settings.retry_delay_seconds)
     except OpsAgentError as error:
         return _failed(batch, error)
     return SyncOutcome(action="deferred", reason=reason)
+
+
+def check_jobs(
+    checks: Iterable[JobCheck], *, jobs: JobStatuses, deferrer: Deferrer, settings: SyncSettings
+) -> list[CheckResult]:
+    """Look at each started job once; a job still running is checked again later."""
+    return [
+        _check(check, jobs=jobs, deferrer=deferrer, settings=settings)
+        for check in _one_per_job(checks)
+    ]
+
+
+def _one_per_job(checks: Iterable[JobCheck]) -> list[JobCheck]:
+    """A redelivered check may meet a later one for the same job: keep the latest attempt."""
+    latest: dict[str, JobCheck] = {}
+    for check in checks:
+        if check.job_id not in latest or check.attempt > latest[check.job_id].attempt:
+            latest[check.job_id] = check
+    return list(latest.values())
+
+
+def _check(
+    check: JobCheck, *, jobs: JobStatuses, deferrer: Deferrer, settings: SyncSettings
+) -> CheckResult:
+    try:
+        job = jobs.status(check.job_id)
+    except OpsAgentError as error:
+        return CheckResult(
+            job_id=check.job_id,
+            attempt=check.attempt,
+            action="error",
+            failed_message_id=check.message_id,
+            reason=str(error),
+        )
+    if job.status == "FAILED" or (job.status == "COMPLETE" and job.documents_failed > 0):
+        return _found(check, job, "failed-job")
+    if job.status == "COMPLETE":
+        return _found(check, job, "complete")
+    if job.status == "STOPPED":
+        return _found(check, job, "stopped")
+    if check.attempt >= settings.max_checks:
+        return _found(
+            check,
+            job,
+            "gave-up",
+            reason=f"still {job.status} after {check.attempt} checks "
+            f"{settings.check_delay_seconds}s apart",
+        )
+    try:
+        deferrer.defer(check_message(check.job_id, check.attempt + 1), settings.check_delay_seconds)
+    except OpsAgentError as error:
+        return _found(check, job, "error", failed_message_id=check.message_id, reason=str(error))
+    return _found(check, job, "still-running")
+
+
+def _found(
+    check: JobCheck,
+    job: JobStatus,
+    action: str,
+    *,
+    failed_message_id: str | None = None,
+    reason: str | None = None,
+) -> CheckResult:
+    return CheckResult(
+        job_id=check.job_id,
+        attempt=check.attempt,
+        action=action,
+        status=job.status,
+        failure_reasons=job.failure_reasons,
+        statistics=job.statistics,
+        failed_message_id=failed_message_id,
+        reason=reason,
+    )
+
+
+def check_message(job_id: str, attempt: int) -> dict[str, Any]:
+    return {"type": CHECK_JOB_TYPE, "job_id": job_id, "attempt": attempt}
 
 
 def deferred_message(batch: SyncBatch) -> dict[str, Any]:

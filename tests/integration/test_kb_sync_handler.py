@@ -7,6 +7,7 @@ against the real service model (moto does not implement ingestion jobs).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +18,7 @@ from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
 from kb_sync import handler
-from kb_sync.sync import DEFERRED_SYNC_TYPE
+from kb_sync.sync import CHECK_JOB_TYPE, DEFERRED_SYNC_TYPE
 from opsagent_shared.errors import ConfigurationError
 from tests.conftest import FakeLambdaContext, load_event
 
@@ -219,3 +220,175 @@ def test_missing_setting_fails_loudly_with_its_name(
     handler.settings.cache_clear()
     with pytest.raises(ConfigurationError, match="DATA_SOURCE_ID"):
         _invoke(load_event("kb_sync_s3_changes.json"))
+
+
+# --- Checking a started job (GetIngestionJob) -------------------------------------------------
+
+
+def _expect_job_status(
+    harness: Harness,
+    status: str,
+    *,
+    failed: int = 0,
+    reasons: list[str] | None = None,
+    job_id: str = "JOBTEST123",
+) -> None:
+    now = datetime(2026, 11, 21, 1, 7, 3, tzinfo=UTC)
+    job: dict[str, Any] = {
+        "knowledgeBaseId": KNOWLEDGE_BASE_ID,
+        "dataSourceId": DATA_SOURCE_ID,
+        "ingestionJobId": job_id,
+        "status": status,
+        "statistics": {
+            "numberOfDocumentsScanned": 3,
+            "numberOfMetadataDocumentsScanned": 1,
+            "numberOfNewDocumentsIndexed": 0,
+            "numberOfModifiedDocumentsIndexed": 3 - failed,
+            "numberOfMetadataDocumentsModified": 1,
+            "numberOfDocumentsDeleted": 0,
+            "numberOfDocumentsFailed": failed,
+        },
+        "startedAt": now,
+        "updatedAt": now,
+    }
+    if reasons:
+        job["failureReasons"] = reasons
+    harness.stubber.add_response(
+        "get_ingestion_job",
+        {"ingestionJob": job},
+        {
+            "knowledgeBaseId": KNOWLEDGE_BASE_ID,
+            "dataSourceId": DATA_SOURCE_ID,
+            "ingestionJobId": job_id,
+        },
+    )
+
+
+def _check_event(attempt: int = 1, job_id: str = "JOBTEST123") -> dict[str, Any]:
+    body = json.dumps({"type": CHECK_JOB_TYPE, "job_id": job_id, "attempt": attempt})
+    return _sqs_event([{"messageId": f"check-{attempt}", "body": body}])
+
+
+def _sent(harness: Harness) -> list[dict[str, Any]]:
+    """Every SendMessage request the handler makes, as sent."""
+    seen: list[dict[str, Any]] = []
+    harness.sqs.meta.events.register(
+        "provide-client-params.sqs.SendMessage", lambda params, **_: seen.append(dict(params))
+    )
+    return seen
+
+
+def _metrics(capsys: pytest.CaptureFixture[str]) -> dict[str, float]:
+    """Each metric's total by name, from the EMF lines Powertools printed."""
+    metrics: dict[str, float] = {}
+    for raw in capsys.readouterr().out.splitlines():
+        line = json.loads(raw) if raw.startswith("{") else {}
+        for definition in line.get("_aws", {}).get("CloudWatchMetrics", []):
+            assert definition["Namespace"] == "OpsAgentTest"
+            assert ["service"] in definition["Dimensions"]
+            for metric in definition["Metrics"]:
+                value = line[metric["Name"]]
+                metrics[metric["Name"]] = sum(value) if isinstance(value, list) else value
+    return metrics
+
+
+def _errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+def test_a_started_job_sends_one_check_delayed_five_minutes(harness: Harness) -> None:
+    sent = _sent(harness)
+    harness.expect_job("JOBTEST123")
+    assert _invoke(load_event("kb_sync_s3_changes.json")) == {"batchItemFailures": []}
+    (request,) = sent
+    assert request["QueueUrl"] == harness.queue_url
+    assert request["DelaySeconds"] == 300
+    assert json.loads(request["MessageBody"]) == {
+        "type": CHECK_JOB_TYPE,
+        "job_id": "JOBTEST123",
+        "attempt": 1,
+    }
+    assert (harness.queued(), harness.delayed_count()) == ([], 1)
+
+
+def test_a_clean_job_check_starts_nothing_and_sends_nothing(
+    harness: Harness, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    sent = _sent(harness)
+    _expect_job_status(harness, "COMPLETE")
+    assert _invoke(_check_event()) == {"batchItemFailures": []}
+    assert sent == []
+    metrics = _metrics(capsys)
+    assert "IngestionJobsFailed" not in metrics
+    assert metrics["SyncNothingToDo"] == 1.0
+    assert _errors(caplog) == []
+
+
+@pytest.mark.parametrize(
+    ("status", "failed", "reasons"),
+    [
+        ("COMPLETE", 2, ["knowledge/big.pdf: file exceeds the 50 MB limit"]),
+        ("FAILED", 0, ["Access denied to s3://opsagent-knowledge/knowledge/"]),
+    ],
+)
+def test_a_failed_job_is_logged_with_its_reasons_and_counted(
+    harness: Harness,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    status: str,
+    failed: int,
+    reasons: list[str],
+) -> None:
+    _expect_job_status(harness, status, failed=failed, reasons=reasons)
+    assert _invoke(_check_event()) == {"batchItemFailures": []}
+    assert _metrics(capsys)["IngestionJobsFailed"] == 1.0
+    (error,) = _errors(caplog)
+    assert error.getMessage() == "knowledge base ingestion job failed"
+    assert (error.job_id, error.status, error.failure_reasons) == ("JOBTEST123", status, reasons)
+    assert error.statistics["numberOfDocumentsFailed"] == failed
+    assert harness.delayed_count() == 0
+
+
+def test_a_running_job_is_checked_again_with_the_next_attempt(harness: Harness) -> None:
+    sent = _sent(harness)
+    _expect_job_status(harness, "IN_PROGRESS")
+    assert _invoke(_check_event(attempt=4)) == {"batchItemFailures": []}
+    (request,) = sent
+    assert request["DelaySeconds"] == 300
+    assert json.loads(request["MessageBody"])["attempt"] == 5
+
+
+def test_after_24_checks_a_running_job_is_reported_and_left(
+    harness: Harness, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    sent = _sent(harness)
+    _expect_job_status(harness, "IN_PROGRESS")
+    assert _invoke(_check_event(attempt=24)) == {"batchItemFailures": []}
+    assert sent == []
+    assert _metrics(capsys)["IngestionCheckGaveUp"] == 1.0
+    assert [record.getMessage() for record in _errors(caplog)] == [
+        "knowledge base ingestion job is still running; no more checks"
+    ]
+
+
+def test_a_check_beside_changes_starts_one_job_and_checks_the_other(harness: Harness) -> None:
+    harness.expect_job("JOBNEW0001")
+    _expect_job_status(harness, "COMPLETE", job_id="JOBOLD0001")
+    changes = load_event("kb_sync_s3_changes.json")["Records"]
+    check = _check_event(job_id="JOBOLD0001")["Records"]
+    assert _invoke({"Records": changes + check}) == {"batchItemFailures": []}
+    assert harness.delayed_count() == 1  # the new job's check
+
+
+def test_a_check_that_cannot_read_the_job_is_returned_to_sqs_alone(harness: Harness) -> None:
+    harness.expect_job()
+    harness.stubber.add_client_error(
+        "get_ingestion_job",
+        service_error_code="ThrottlingException",
+        service_message="Rate exceeded",
+        http_status_code=429,
+    )
+    changes = load_event("kb_sync_s3_changes.json")["Records"]
+    check = _check_event(attempt=2, job_id="JOBOLD0001")["Records"]
+    result = _invoke({"Records": changes + check})
+    assert result == {"batchItemFailures": [{"itemIdentifier": "check-2"}]}

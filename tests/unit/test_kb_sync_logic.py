@@ -8,11 +8,18 @@ from typing import Any
 import pytest
 
 from kb_sync.sync import (
+    CHECK_DELAY_SECONDS,
+    CHECK_JOB_TYPE,
     DEFERRED_SYNC_TYPE,
     DESCRIPTION_LIMIT,
+    MAX_CHECKS,
     SYNC_REQUEST_TYPE,
     IngestionBusy,
+    JobCheck,
+    JobStatus,
     SyncSettings,
+    check_jobs,
+    check_message,
     deferred_message,
     read_batch,
     synchronize,
@@ -238,3 +245,186 @@ def test_other_ingestion_errors_fail_the_whole_batch() -> None:
     assert outcome.action == "failed"
     assert outcome.failed_message_ids == ("m1", "m2")
     assert outcome.reason == str(error)
+
+
+# --- Checking a started job -------------------------------------------------------------------
+
+
+class FakeJobs:
+    def __init__(self, *statuses: JobStatus | Exception) -> None:
+        self.statuses = list(statuses)
+        self.asked: list[str] = []
+
+    def status(self, job_id: str) -> JobStatus:
+        self.asked.append(job_id)
+        answer = self.statuses.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def _check(job_id: str = "JOB1234567", attempt: int = 1, message_id: str = "c1") -> JobCheck:
+    return JobCheck(message_id=message_id, job_id=job_id, attempt=attempt)
+
+
+def test_a_started_job_schedules_one_delayed_check() -> None:
+    deferrer = FakeDeferrer()
+    outcome = synchronize(
+        read_batch([("m1", _s3("knowledge/a.md"))]),
+        ingestion=FakeIngestion(),
+        deferrer=deferrer,
+        settings=SETTINGS,
+    )
+    assert (outcome.action, outcome.check_not_sent) == ("started", None)
+    assert deferrer.sent == [
+        ({"type": CHECK_JOB_TYPE, "job_id": "JOB1234567", "attempt": 1}, CHECK_DELAY_SECONDS)
+    ]
+    assert CHECK_DELAY_SECONDS == 300
+
+
+def test_a_check_that_cannot_be_scheduled_does_not_fail_the_started_batch() -> None:
+    outcome = synchronize(
+        read_batch([("m1", _s3("knowledge/a.md"))]),
+        ingestion=FakeIngestion(),
+        deferrer=FakeDeferrer(ServiceUnavailable("sqs down")),
+        settings=SETTINGS,
+    )
+    assert (outcome.action, outcome.job_id, outcome.failed_message_ids) == (
+        "started",
+        "JOB1234567",
+        (),
+    )
+    assert outcome.check_not_sent == "sqs down"
+
+
+def test_check_messages_are_never_changes_and_never_start_a_sync() -> None:
+    check = json.dumps(check_message("JOB1234567", 3))
+    batch = read_batch([("c1", check)])
+    assert not batch.needs_sync
+    assert (batch.message_ids, batch.change_count, batch.checks) == (
+        (),
+        0,
+        (_check(attempt=3),),
+    )
+    ingestion = FakeIngestion()
+    outcome = synchronize(batch, ingestion=ingestion, deferrer=FakeDeferrer(), settings=SETTINGS)
+    assert outcome.action == "nothing-to-do"
+    assert ingestion.calls == []
+
+
+def test_checks_beside_changes_leave_the_sync_request_and_its_token_alone() -> None:
+    changes = [("m1", _s3("knowledge/a.md")), ("m2", _s3("knowledge/b.md"))]
+    with_check = read_batch([*changes, ("c1", json.dumps(check_message("J1", 1)))])
+    alone = read_batch(changes)
+    assert with_check.client_token() == alone.client_token()
+    assert (with_check.message_ids, with_check.change_count) == (("m1", "m2"), 2)
+    assert [c.job_id for c in with_check.checks] == ["J1"]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{}, {"job_id": ""}, {"job_id": 42}, {"job_id": None, "attempt": 2}],
+)
+def test_a_check_without_a_job_is_dropped_not_counted_as_a_change(fields: dict[str, Any]) -> None:
+    batch = read_batch([("c1", json.dumps({"type": CHECK_JOB_TYPE, **fields}))])
+    assert (batch.checks, batch.change_count, batch.needs_sync) == ((), 0, False)
+
+
+def test_a_malformed_attempt_counts_as_the_first() -> None:
+    body = json.dumps({"type": CHECK_JOB_TYPE, "job_id": "J1", "attempt": "7"})
+    assert read_batch([("c1", body)]).checks == (_check("J1", 1),)
+
+
+def test_a_clean_complete_job_reports_nothing_to_worry_about() -> None:
+    jobs = FakeJobs(JobStatus(status="COMPLETE", statistics={"numberOfDocumentsFailed": 0}))
+    deferrer = FakeDeferrer()
+    (result,) = check_jobs([_check()], jobs=jobs, deferrer=deferrer, settings=SETTINGS)
+    assert (result.action, result.failed_message_id) == ("complete", None)
+    assert deferrer.sent == []
+
+
+def test_a_complete_job_with_failed_documents_is_a_failed_job() -> None:
+    reasons = ("Encountered error: file too large [knowledge/big.pdf]",)
+    jobs = FakeJobs(JobStatus(status="COMPLETE", documents_failed=2, failure_reasons=reasons))
+    deferrer = FakeDeferrer()
+    (result,) = check_jobs([_check()], jobs=jobs, deferrer=deferrer, settings=SETTINGS)
+    assert (result.action, result.failure_reasons, result.failed_message_id) == (
+        "failed-job",
+        reasons,
+        None,
+    )
+    assert deferrer.sent == []
+
+
+def test_a_failed_job_is_a_failed_job() -> None:
+    jobs = FakeJobs(JobStatus(status="FAILED", failure_reasons=("AccessDenied on bucket",)))
+    (result,) = check_jobs([_check()], jobs=jobs, deferrer=FakeDeferrer(), settings=SETTINGS)
+    assert (result.action, result.status) == ("failed-job", "FAILED")
+
+
+@pytest.mark.parametrize("status", ["STARTING", "IN_PROGRESS", "STOPPING"])
+def test_a_running_job_is_checked_again_later(status: str) -> None:
+    deferrer = FakeDeferrer()
+    (result,) = check_jobs(
+        [_check(attempt=5)],
+        jobs=FakeJobs(JobStatus(status=status)),
+        deferrer=deferrer,
+        settings=SETTINGS,
+    )
+    assert result.action == "still-running"
+    assert deferrer.sent == [(check_message("JOB1234567", 6), CHECK_DELAY_SECONDS)]
+
+
+def test_a_job_running_through_every_check_is_given_up_on() -> None:
+    deferrer = FakeDeferrer()
+    (result,) = check_jobs(
+        [_check(attempt=MAX_CHECKS)],
+        jobs=FakeJobs(JobStatus(status="IN_PROGRESS")),
+        deferrer=deferrer,
+        settings=SETTINGS,
+    )
+    assert MAX_CHECKS == 24
+    assert result.action == "gave-up"
+    assert "after 24 checks" in (result.reason or "")
+    assert deferrer.sent == []
+
+
+def test_a_stopped_job_is_not_a_failure_and_not_checked_again() -> None:
+    deferrer = FakeDeferrer()
+    (result,) = check_jobs(
+        [_check()], jobs=FakeJobs(JobStatus(status="STOPPED")), deferrer=deferrer, settings=SETTINGS
+    )
+    assert result.action == "stopped"
+    assert deferrer.sent == []
+
+
+def test_a_status_that_cannot_be_read_returns_the_check_for_a_retry() -> None:
+    (result,) = check_jobs(
+        [_check(message_id="c9")],
+        jobs=FakeJobs(ServiceUnavailable("throttled")),
+        deferrer=FakeDeferrer(),
+        settings=SETTINGS,
+    )
+    assert (result.action, result.failed_message_id, result.reason) == ("error", "c9", "throttled")
+
+
+def test_a_next_check_that_cannot_be_sent_returns_the_check_for_a_retry() -> None:
+    (result,) = check_jobs(
+        [_check(message_id="c9")],
+        jobs=FakeJobs(JobStatus(status="IN_PROGRESS")),
+        deferrer=FakeDeferrer(ServiceUnavailable("sqs down")),
+        settings=SETTINGS,
+    )
+    assert (result.action, result.failed_message_id) == ("error", "c9")
+
+
+def test_each_job_is_checked_once_per_batch_at_its_latest_attempt() -> None:
+    jobs = FakeJobs(JobStatus(status="COMPLETE"), JobStatus(status="COMPLETE"))
+    results = check_jobs(
+        [_check("J1", 2, "a"), _check("J1", 3, "b"), _check("J2", 1, "c")],
+        jobs=jobs,
+        deferrer=FakeDeferrer(),
+        settings=SETTINGS,
+    )
+    assert jobs.asked == ["J1", "J2"]
+    assert [(r.job_id, r.attempt) for r in results] == [("J1", 3), ("J2", 1)]

@@ -1,0 +1,1 @@
+"""The daily cost report: yesterday's spend, posted to Slack as a Chatbot custom notification."""

@@ -1,0 +1,75 @@
+"""Chatbot custom notifications: the one place their exact shape is written.
+
+AWS Chatbot drops an SNS message that does not have exactly this shape (FACTS.md, "AWS
+Chatbot"), so every function that posts to the channel builds its message here. Also the
+settings those functions share: the report language and the agent's connector name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from opsagent_shared.errors import ConfigurationError
+
+LANGUAGES = ("ko", "en")
+DEFAULT_LANGUAGE = "ko"
+DEFAULT_CONNECTOR = "opsagent"
+MAX_CONNECTOR_LENGTH = 20  # Chatbot connector names are 1-20 characters
+
+
+def resolve_language(requested: object, configured: str | None) -> str:
+    """The event's {"language"} if given, else REPORT_LANGUAGE, else Korean."""
+    for source, value in (("event language", requested), ("REPORT_LANGUAGE", configured)):
+        if value is None or value == "":
+            continue
+        language = str(value).strip().lower()
+        if language not in LANGUAGES:
+            raise ConfigurationError(f"{source} {value!r} is not supported; use 'ko' or 'en'")
+        return language
+    return DEFAULT_LANGUAGE
+
+
+def resolve_connector(configured: str | None) -> str:
+    """The agent's connector name in the channel (`@Amazon Q ask <name> ...`)."""
+    name = (configured or "").strip() or DEFAULT_CONNECTOR
+    if len(name) > MAX_CONNECTOR_LENGTH or " " in name:
+        raise ConfigurationError(
+            f"AGENT_CONNECTOR_NAME {name!r} is not a connector name (1-20 characters, no spaces)"
+        )
+    return name
+
+
+def chatbot_notification(
+    *,
+    notification_id: str,
+    title: str,
+    description: str,
+    next_steps: Sequence[str],
+    keywords: Sequence[str],
+    thread_id: str,
+    summary_line: str,
+    event_type: str,
+    additional_context: Mapping[str, str],
+    related_resources: Sequence[str] = (),
+) -> dict[str, Any]:
+    """A Chatbot custom notification, exactly as Chatbot accepts it (every key, nothing more)."""
+    return {
+        "version": "1.0",
+        "source": "custom",
+        "id": notification_id,
+        "content": {
+            "textType": "client-markdown",
+            "title": title,
+            "description": description,
+            "nextSteps": list(next_steps),
+            "keywords": list(keywords),
+        },
+        "metadata": {
+            "threadId": thread_id,
+            "summary": summary_line,
+            "eventType": event_type,
+            "relatedResources": list(related_resources),
+            "additionalContext": {str(k): str(v) for k, v in additional_context.items()},
+        },
+    }

@@ -1,0 +1,1 @@
+"""Try-it samples: realistic incident notifications to rehearse asking the agent in Slack."""
