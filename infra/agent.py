@@ -2,7 +2,8 @@
 
 - `ActionGroupFunction`: the Lambda behind one OpenAPI action group (`action_groups/<group>/`),
   with its committed `openapi.json` read (never imported) as the group's schema.
-  `CostInsightsActionGroup` is the read-only cost tools.
+  `CostInsightsActionGroup` is the read-only cost tools, `IncidentActionGroup` the read-only
+  incident tools (alarms, logs, recent changes, metrics, similar past incidents).
 - `AgentGuardrail`: content filters, masking of credentials, and a published version.
 - `OpsAgent`: the agent, its service role, and the `live` alias that Slack (AWS Chatbot) calls.
 
@@ -78,6 +79,41 @@ COST_INSIGHTS_ACTIONS = (
     "elasticloadbalancing:DescribeLoadBalancers",
     "elasticloadbalancing:DescribeTargetGroups",
     "cloudwatch:GetMetricData",
+)
+INCIDENT_PACKAGE_DIR = REPO_ROOT / "action_groups" / "incident"
+INCIDENT_DESCRIPTION = (
+    "Read-only incident tools: active alarms and their metrics, Logs Insights searches, recent "
+    "changes, resource metrics and details, similar past incidents, error message analysis."
+)
+KNOWLEDGE_BASE_ID_ENV = "KNOWLEDGE_BASE_ID"
+# The APIs the incident tools call, all read-only (Logs Insights queries only read; StopQuery
+# cancels the tool's own query). bedrock:Retrieve is granted separately, on the Knowledge Base.
+INCIDENT_ACTIONS = (
+    "cloudwatch:DescribeAlarms",
+    "cloudwatch:DescribeAlarmHistory",
+    "cloudwatch:GetMetricData",
+    "logs:DescribeLogGroups",
+    "logs:StartQuery",
+    "logs:GetQueryResults",
+    "logs:StopQuery",
+    "cloudtrail:LookupEvents",
+    "cloudformation:DescribeStacks",
+    "lambda:ListFunctions",
+    "lambda:GetFunction",
+    "lambda:ListTags",
+    "ecs:ListClusters",
+    "ecs:ListServices",
+    "ecs:DescribeServices",
+    "ec2:DescribeInstances",
+    "ec2:DescribeRegions",
+    "rds:DescribeDBInstances",
+)
+INCIDENT_WHY_ALL_RESOURCES = (
+    "Read-only incident tools look at whatever alarm, log group, stack, function, service, "
+    "instance or database the team names during an incident, in any region: the resources are "
+    "not known at deploy time, and DescribeAlarms/GetMetricData/LookupEvents/DescribeRegions/"
+    "DescribeInstances/ListFunctions/ListClusters support no resource-level permissions. "
+    "Explicit read actions only; nothing here can write."
 )
 COST_INSIGHTS_WHY_ALL_RESOURCES = (
     "Read-only cost tools: Cost Explorer, Cost Optimization Hub, Compute Optimizer, Price List, "
@@ -252,6 +288,7 @@ class ActionGroupFunction(PythonLambda):
         scan_regions: Sequence[str],
         read_only_actions: Sequence[str],
         why_all_resources: str,
+        environment: Mapping[str, str] | None = None,
     ) -> None:
         self.action_group_name = action_group_name
         self.action_group_description = action_group_description
@@ -264,7 +301,7 @@ class ActionGroupFunction(PythonLambda):
             description=f"Bedrock Agent action group {action_group_name}",
             service_name=action_group_name,
             log_retention_days=log_retention_days,
-            environment={SCAN_REGIONS_ENV: ",".join(scan_regions)},
+            environment={SCAN_REGIONS_ENV: ",".join(scan_regions), **(environment or {})},
             timeout=ACTION_GROUP_TIMEOUT,
             memory_size=ACTION_GROUP_MEMORY_MB,
         )
@@ -308,6 +345,39 @@ class CostInsightsActionGroup(ActionGroupFunction):
             scan_regions=scan_regions,
             read_only_actions=COST_INSIGHTS_ACTIONS,
             why_all_resources=COST_INSIGHTS_WHY_ALL_RESOURCES,
+        )
+
+
+class IncidentActionGroup(ActionGroupFunction):
+    """`action_groups/incident`: read-only alarms, logs, changes and similar-incident tools."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        knowledge_base: bedrock.CfnKnowledgeBase,
+        log_retention_days: int,
+        scan_regions: Sequence[str],
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            action_group_name="incident",
+            action_group_description=INCIDENT_DESCRIPTION,
+            package_dir=INCIDENT_PACKAGE_DIR,
+            log_retention_days=log_retention_days,
+            scan_regions=scan_regions,
+            read_only_actions=INCIDENT_ACTIONS,
+            why_all_resources=INCIDENT_WHY_ALL_RESOURCES,
+            environment={KNOWLEDGE_BASE_ID_ENV: knowledge_base.attr_knowledge_base_id},
+        )
+        # find_similar_incidents searches past incidents in this one Knowledge Base.
+        self.tool_policy.add_statements(
+            iam.PolicyStatement(
+                actions=["bedrock:Retrieve"],
+                resources=[knowledge_base.attr_knowledge_base_arn],
+            )
         )
 
 

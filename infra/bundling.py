@@ -1,12 +1,13 @@
 """Docker-free Lambda assets for the project's Python functions.
 
-A function's asset is its own package (`lambdas/<name>/` or `action_groups/<name>/`), the shared
-runtime package `opsagent_shared`, and the third-party wheels listed in the package's
+A function's asset is its own package (`lambdas/<name>/` or `action_groups/<name>/`), any extra
+packages it reuses (the daily cost report runs the `cost_insights` tools), the shared runtime
+package `opsagent_shared`, and the third-party wheels listed in the package's
 `requirements.txt`, installed for Lambda's platform (arm64, CPython 3.13) whatever machine runs
 the synth. Powertools and boto3 are not bundled: Powertools comes from its public layer and
 boto3 from the runtime.
 
-The asset hash covers every input (both packages, the requirements and the target platform),
+The asset hash covers every input (all packages, the requirements and the target platform),
 so a change to shared code redeploys every function that includes it, and an unchanged function
 keeps its hash, even though bundling itself is skipped in tests.
 """
@@ -60,25 +61,37 @@ def pip_install_command(requirements: Path, target: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def build_bundle(package_dir: Path, output_dir: Path, *, run: Runner | None = None) -> None:
-    """Lay out a function's asset in `output_dir`: its package, the shared package, its wheels."""
-    package_dir = package_dir.resolve()
-    if not (package_dir / "__init__.py").is_file():
-        raise BundlingError(f"{package_dir} is not a Python package (no __init__.py)")
+def build_bundle(
+    package_dir: Path,
+    output_dir: Path,
+    *,
+    extra_packages: Sequence[Path] = (),
+    run: Runner | None = None,
+) -> None:
+    """Lay out a function's asset in `output_dir`: its package, any extra packages, the shared
+    package, and its wheels.
+
+    Only the function's own `requirements.txt` is installed: it lists the wheels of every
+    package in the asset (an extra package's own requirements file is not read).
+    """
+    roots = _asset_packages(package_dir, extra_packages)
     output_dir.mkdir(parents=True, exist_ok=True)
-    requirements = package_dir / REQUIREMENTS_FILE
+    requirements = roots[0] / REQUIREMENTS_FILE
     if requirements.is_file() and _has_requirements(requirements):
         runner = run or _run_checked
         runner(pip_install_command(requirements, output_dir))
-    for source in (package_dir, SHARED_PACKAGE_DIR):
+    for source in roots:
         _copy_package(source, output_dir / source.name)
 
 
-def source_hash(package_dir: Path) -> str:
-    """Hash of everything that goes into the asset, stable across machines and checkouts."""
+def source_hash(package_dir: Path, *, extra_packages: Sequence[Path] = ()) -> str:
+    """Hash of everything that goes into the asset, stable across machines and checkouts.
+
+    A function without extra packages hashes exactly as before they existed.
+    """
     digest = hashlib.sha256()
     digest.update(f"{BUNDLE_FORMAT}|{LAMBDA_PLATFORM_TAG}|{LAMBDA_PYTHON_VERSION}".encode())
-    for root in (package_dir.resolve(), SHARED_PACKAGE_DIR):
+    for root in (package_dir.resolve(), *(p.resolve() for p in extra_packages), SHARED_PACKAGE_DIR):
         for path in _package_files(root):
             digest.update(f"{root.name}/{path.relative_to(root).as_posix()}\0".encode())
             digest.update(path.read_bytes())
@@ -86,18 +99,22 @@ def source_hash(package_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def python_code(package_dir: Path) -> lambda_.Code:
-    """A Lambda `Code` for a function package, bundled on this machine without Docker."""
+def python_code(package_dir: Path, *, extra_packages: Sequence[Path] = ()) -> lambda_.Code:
+    """A Lambda `Code` for a function package (plus `extra_packages`), bundled on this machine
+    without Docker."""
+    _asset_packages(package_dir, extra_packages)  # fail at synth, not at bundling or import
     return lambda_.Code.from_asset(
         str(package_dir),
-        asset_hash=source_hash(package_dir),
+        asset_hash=source_hash(package_dir, extra_packages=extra_packages),
         asset_hash_type=cdk.AssetHashType.CUSTOM,
         bundling=cdk.BundlingOptions(
             # Never pulled: local bundling always succeeds or raises. CDK requires an image.
             image=cdk.DockerImage.from_registry("opsagent/local-bundling-only"),
             # jsii calls try_bundle(output_dir, options) positionally; its generated stub spells
             # the options out as keywords, which mypy cannot match.
-            local=LocalPythonBundling(package_dir),  # type: ignore[arg-type]
+            local=LocalPythonBundling(  # type: ignore[arg-type]
+                package_dir, extra_packages=extra_packages
+            ),
         ),
     )
 
@@ -106,12 +123,29 @@ def python_code(package_dir: Path) -> lambda_.Code:
 class LocalPythonBundling:
     """CDK's hook for bundling on the host; returning False would fall back to Docker."""
 
-    def __init__(self, package_dir: Path) -> None:
+    def __init__(self, package_dir: Path, *, extra_packages: Sequence[Path] = ()) -> None:
         self._package_dir = package_dir
+        self._extra_packages = tuple(extra_packages)
 
     def try_bundle(self, output_dir: str, options: cdk.BundlingOptions) -> bool:  # noqa: ARG002
-        build_bundle(self._package_dir, Path(output_dir))
+        build_bundle(self._package_dir, Path(output_dir), extra_packages=self._extra_packages)
         return True
+
+
+def _asset_packages(package_dir: Path, extra_packages: Sequence[Path]) -> list[Path]:
+    """The packages an asset holds, in copy order; each must be a package with its own name."""
+    roots = [package_dir.resolve(), *(p.resolve() for p in extra_packages)]
+    for root in roots:
+        if not (root / "__init__.py").is_file():
+            raise BundlingError(f"{root} is not a Python package (no __init__.py)")
+    names = [root.name for root in [*roots, SHARED_PACKAGE_DIR]]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise BundlingError(
+            f"{package_dir.name}: packages {', '.join(duplicates)} would overwrite each other "
+            "in the asset (each package may appear once, and opsagent_shared is always included)"
+        )
+    return [*roots, SHARED_PACKAGE_DIR]
 
 
 def _has_requirements(requirements: Path) -> bool:

@@ -10,9 +10,12 @@ expected, so a typo costs one synth rather than a failed deploy.
 
 from __future__ import annotations
 
+import math
 import re
+import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
@@ -48,6 +51,12 @@ _SLACK_WORKSPACE = re.compile(r"^[TE][A-Z0-9]{8,}$")
 _SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{8,}$")
 _CONFLUENCE_URL = re.compile(r"^https://[a-z0-9.-]+(?::\d+)?(/wiki)?/?$")
 _CONFLUENCE_SPACE_ID = re.compile(r"^\d{1,20}$")
+# EventBridge Scheduler cron: minutes hours day-of-month month day-of-week year, one of the two
+# day fields '?'.
+_SCHEDULER_CRON = re.compile(
+    r"^cron\((?P<min>\S+) (?P<hour>\S+) (?P<dom>\S+) (?P<month>\S+) (?P<dow>\S+) (?P<year>\S+)\)$"
+)
+_BOOLEAN_WORDS = {"true": True, "false": False}
 
 
 class SettingsError(ValueError):
@@ -64,6 +73,16 @@ class ChunkingStrategy(StrEnum):
 class DataRemovalPolicy(StrEnum):
     RETAIN = "retain"
     DESTROY = "destroy"
+
+
+class ReportLanguage(StrEnum):
+    KOREAN = "ko"
+    ENGLISH = "en"
+
+
+DEFAULT_REPORT_SCHEDULE = "cron(0 9 * * ? *)"
+DEFAULT_REPORT_TIMEZONE = "Asia/Seoul"
+DEFAULT_ANOMALY_THRESHOLD_USD = Decimal("100")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,6 +112,16 @@ class Settings:
     confluence: ConfluenceSettings | None
     # Regions the cost tools scan; empty means every region enabled in the account.
     scan_regions: tuple[str, ...] = ()
+    # Daily cost report: an EventBridge Scheduler cron expression, read in `report_timezone`.
+    report_schedule: str = DEFAULT_REPORT_SCHEDULE
+    report_timezone: str = DEFAULT_REPORT_TIMEZONE
+    report_language: ReportLanguage = ReportLanguage.KOREAN
+    # Cost Anomaly Detection alerts when an anomaly's total impact reaches this many USD.
+    anomaly_threshold_usd: Decimal = DEFAULT_ANOMALY_THRESHOLD_USD
+    # Deploys a function that posts sample notifications, to check the Slack wiring.
+    try_it_mode: bool = False
+    # Chatbot: require each Slack user's own IAM role (set in Slack) besides the channel role.
+    slack_user_role_required: bool = False
 
     @classmethod
     def from_context(
@@ -134,6 +163,14 @@ class Settings:
             reader.problem("log_retention_days", retention, f"one of {_join(LOG_RETENTION_DAYS)}")
         removal = reader.choice("data_removal_policy", tuple(p.value for p in DataRemovalPolicy))
         scan_regions = _scan_regions(reader)
+        report_schedule = _report_schedule(reader)
+        report_timezone = _report_timezone(reader)
+        report_language = reader.optional_choice(
+            "report_language", tuple(language.value for language in ReportLanguage)
+        )
+        anomaly_threshold = reader.non_negative_number("anomaly_threshold_usd")
+        try_it_mode = reader.boolean("try_it_mode")
+        slack_user_role_required = reader.boolean("slack_user_role_required")
         slack = _pair(
             reader,
             (
@@ -164,6 +201,14 @@ class Settings:
             log_retention_days=int(retention or 0),
             data_removal_policy=DataRemovalPolicy(removal),
             scan_regions=scan_regions,
+            report_schedule=report_schedule or DEFAULT_REPORT_SCHEDULE,
+            report_timezone=report_timezone or DEFAULT_REPORT_TIMEZONE,
+            report_language=ReportLanguage(report_language or ReportLanguage.KOREAN.value),
+            anomaly_threshold_usd=(
+                DEFAULT_ANOMALY_THRESHOLD_USD if anomaly_threshold is None else anomaly_threshold
+            ),
+            try_it_mode=bool(try_it_mode),
+            slack_user_role_required=bool(slack_user_role_required),
             slack=SlackSettings(workspace_id=slack[0], channel_id=slack[1]) if slack else None,
             confluence=(
                 ConfluenceSettings(base_url=confluence[0].rstrip("/"), space_id=confluence[1])
@@ -238,6 +283,48 @@ class _ContextReader:
             return ""
         return value or ""
 
+    def optional_choice(self, key: str, allowed: tuple[str, ...]) -> str | None:
+        """A choice that falls back to the setting's default when absent."""
+        value = self._raw(key, required=False)
+        if value is not None and value not in allowed:
+            self.problem(key, value, f"one of {_join(allowed)}")
+            return None
+        return value
+
+    def boolean(self, key: str) -> bool | None:
+        """JSON true/false from cdk.json, or the words 'true'/'false' from `-c`; absent: None."""
+        value = self._get(key)
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if not word:
+                return None
+            if word in _BOOLEAN_WORDS:
+                return _BOOLEAN_WORDS[word]
+        self.problem(key, value, "true or false")
+        return None
+
+    def non_negative_number(self, key: str) -> Decimal | None:
+        """A number >= 0 (JSON number or a string from `-c`); absent: None."""
+        value = self._get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            self.problem(key, value, "a number of US dollars, 0 or more")
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            self.problem(key, value, "a number of US dollars, 0 or more")
+            return None
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            number = Decimal("NaN")
+        if not number.is_finite() or number < 0:
+            self.problem(key, value, "a number of US dollars, 0 or more")
+            return None
+        return number
+
     def integer(self, key: str) -> int | None:
         value = self._raw(key, required=True)
         if value is None:
@@ -286,6 +373,39 @@ def _scan_regions(reader: _ContextReader) -> tuple[str, ...]:
         )
         return ()
     return regions
+
+
+def _report_schedule(reader: _ContextReader) -> str | None:
+    """`report_schedule`: an EventBridge Scheduler cron expression (six fields)."""
+    raw = reader._raw("report_schedule", required=False)
+    if raw is None:
+        return None
+    match = _SCHEDULER_CRON.match(raw)
+    if match is None or "?" not in (match.group("dom"), match.group("dow")):
+        reader.problem(
+            "report_schedule",
+            raw,
+            "an EventBridge Scheduler cron expression with six fields (minutes hours "
+            "day-of-month month day-of-week year, one of the day fields '?'), such as "
+            f"'{DEFAULT_REPORT_SCHEDULE}' for 09:00 every day",
+        )
+        return None
+    return raw
+
+
+def _report_timezone(reader: _ContextReader) -> str | None:
+    """`report_timezone`: an IANA time zone name the schedule is read in."""
+    raw = reader._raw("report_timezone", required=False)
+    if raw is None:
+        return None
+    try:
+        zoneinfo.ZoneInfo(raw)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        reader.problem(
+            "report_timezone", raw, "an IANA time zone name such as 'Asia/Seoul' or 'UTC'"
+        )
+        return None
+    return raw
 
 
 def inference_profile_geography(model_id: str) -> str | None:

@@ -8,7 +8,7 @@ a role that may write only to that log group. Callers add what the function itse
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -46,7 +46,11 @@ def powertools_layer(scope: Construct) -> lambda_.ILayerVersion:
 
 
 class PythonLambda(Construct):
-    """A project Lambda function; exposes `function`, `role` and `log_group`."""
+    """A project Lambda function; exposes `function`, `role`, `log_group` and `service_name`.
+
+    `extra_packages` are further runtime packages copied into the asset beside the function's
+    own (for example `action_groups/cost_insights` for the daily cost report).
+    """
 
     def __init__(
         self,
@@ -61,8 +65,10 @@ class PythonLambda(Construct):
         environment: Mapping[str, str] | None = None,
         timeout: cdk.Duration | None = None,
         memory_size: int = 256,
+        extra_packages: Sequence[Path] = (),
     ) -> None:
         super().__init__(scope, construct_id)
+        self.service_name = service_name
         self.log_group = logs.LogGroup(
             self,
             "Logs",
@@ -81,7 +87,7 @@ class PythonLambda(Construct):
             "Function",
             runtime=bundling.LAMBDA_RUNTIME,
             architecture=bundling.LAMBDA_ARCHITECTURE,
-            code=bundling.python_code(package_dir),
+            code=bundling.python_code(package_dir, extra_packages=extra_packages),
             handler=f"{package_dir.name}.{handler}",
             description=description,
             role=self.role,

@@ -6,7 +6,13 @@ import aws_cdk as cdk
 from aws_cdk import aws_bedrock as bedrock
 from constructs import Construct
 
-from infra.agent import AgentGuardrail, CostInsightsActionGroup, OpsAgent
+from infra.agent import (
+    AgentGuardrail,
+    CostInsightsActionGroup,
+    IncidentActionGroup,
+    OpsAgent,
+)
+from infra.chat import ChatStack
 from infra.config import DataRemovalPolicy, Settings
 from infra.knowledge_base import KnowledgeCorpus, KnowledgeStore, KnowledgeSync
 
@@ -88,6 +94,13 @@ class AgentStack(cdk.Stack):
             log_retention_days=settings.log_retention_days,
             scan_regions=settings.scan_regions,
         )
+        self.incident = IncidentActionGroup(
+            self,
+            "Incident",
+            knowledge_base=knowledge_base,
+            log_retention_days=settings.log_retention_days,
+            scan_regions=settings.scan_regions,
+        )
         self.guardrail = AgentGuardrail(self, "Guardrail", name_prefix=settings.name_prefix)
         self.ops_agent = OpsAgent(
             self,
@@ -95,7 +108,7 @@ class AgentStack(cdk.Stack):
             name_prefix=settings.name_prefix,
             foundation_model_id=settings.foundation_model_id,
             knowledge_base=knowledge_base,
-            action_groups=[self.cost_insights],
+            action_groups=[self.cost_insights, self.incident],
             guardrail=self.guardrail,
         )
         agent, alias = self.ops_agent.agent, self.ops_agent.alias
@@ -133,7 +146,20 @@ def build_app(app: cdk.App, settings: Settings) -> dict[str, cdk.Stack]:
         settings=settings,
         knowledge_base=knowledge.store.knowledge_base,
         stack_name=f"{settings.name_prefix}-agent",
-        description="opsagent: Bedrock Agent, cost-insights action group, guardrail (stateless)",
+        description="opsagent: Bedrock Agent, cost-insights and incident action groups, "
+        "guardrail (stateless)",
         env=env,
     )
-    return {"knowledge": knowledge, "agent": agent}
+    chat = ChatStack(
+        app,
+        "Chat",
+        settings=settings,
+        agent=agent.ops_agent,
+        knowledge_sync=knowledge.sync,
+        action_groups=[agent.cost_insights, agent.incident],
+        stack_name=f"{settings.name_prefix}-chat",
+        description="opsagent: notifications, cost anomaly alerts, daily report, project alarms "
+        "and the Slack (AWS Chatbot) channel (stateless)",
+        env=env,
+    )
+    return {"knowledge": knowledge, "agent": agent, "chat": chat}

@@ -11,12 +11,15 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from infra import agent as agent_module
 from infra.agent import (
     AGENT_INSTRUCTION_FILE,
     BLOCKED_INPUT_MESSAGE,
     BLOCKED_OUTPUT_MESSAGE,
     COST_INSIGHTS_ACTIONS,
     COST_INSIGHTS_PACKAGE_DIR,
+    INCIDENT_ACTIONS,
+    INCIDENT_PACKAGE_DIR,
     KNOWLEDGE_BASE_DESCRIPTION,
     MASKED_PATTERNS,
     configuration_hash,
@@ -29,6 +32,7 @@ from opsagent_shared.regions import SCAN_REGIONS_ENV
 from tests.conftest import settings_from, synth_app
 
 OPENAPI_FILE = COST_INSIGHTS_PACKAGE_DIR / "openapi.json"
+INCIDENT_OPENAPI_FILE = INCIDENT_PACKAGE_DIR / "openapi.json"
 # The Slack connector is added by hand with the agent ARN and alias ID
 # (`@Amazon Q connector add <name> <agent ARN> <alias ID>`): renaming either logical ID
 # replaces the resource, changes both IDs and silently breaks the channel's connector.
@@ -59,6 +63,23 @@ def _agent_props(template: Template) -> dict[str, Any]:
 def _alias_description(overrides: dict[str, Any]) -> str:
     template = Template.from_stack(synth_app(overrides)[1]["agent"]).to_json()
     return str(template["Resources"][ALIAS]["Properties"]["Description"])
+
+
+def _function(template: Template, service_name: str) -> tuple[str, dict[str, Any]]:
+    """The Lambda function of one action group, found by its Powertools service name."""
+    functions = template.find_resources("AWS::Lambda::Function")
+    matching = [
+        (lid, f)
+        for lid, f in functions.items()
+        if f["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == service_name
+    ]
+    assert len(matching) == 1, f"expected one {service_name} function, found {len(matching)}"
+    return matching[0]
+
+
+def _action_group(template: Template, name: str) -> dict[str, Any]:
+    groups = {g["ActionGroupName"]: g for g in _agent_props(template)["ActionGroups"]}
+    return dict(groups[name])
 
 
 def _agent_role_statements(template: Template) -> list[dict[str, Any]]:
@@ -99,18 +120,86 @@ def test_agent_uses_the_configured_model_instruction_and_session_ttl(template: T
 def test_cost_insights_action_group_runs_the_lambda_with_the_committed_schema(
     template: Template,
 ) -> None:
-    (group,) = _agent_props(template)["ActionGroups"]
-    assert group["ActionGroupName"] == "cost-insights"
+    group = _action_group(template, "cost-insights")
     assert 1 <= len(group["Description"]) <= 200
-    function_id, _ = _only(template, "AWS::Lambda::Function")
+    function_id, _ = _function(template, "cost-insights")
     assert group["ActionGroupExecutor"] == {"Lambda": {"Fn::GetAtt": [function_id, "Arn"]}}
     committed = json.loads(OPENAPI_FILE.read_text(encoding="utf-8"))
     assert json.loads(group["ApiSchema"]["Payload"]) == committed
     assert "S3" not in group["ApiSchema"]
 
 
+def test_agent_has_exactly_the_cost_insights_and_incident_groups(template: Template) -> None:
+    names = [g["ActionGroupName"] for g in _agent_props(template)["ActionGroups"]]
+    assert names == ["cost-insights", "incident"]
+
+
+def test_incident_action_group_runs_its_lambda_with_the_committed_schema(
+    template: Template,
+) -> None:
+    group = _action_group(template, "incident")
+    assert 1 <= len(group["Description"]) <= 200
+    function_id, function = _function(template, "incident")
+    assert group["ActionGroupExecutor"] == {"Lambda": {"Fn::GetAtt": [function_id, "Arn"]}}
+    committed = json.loads(INCIDENT_OPENAPI_FILE.read_text(encoding="utf-8"))
+    assert json.loads(group["ApiSchema"]["Payload"]) == committed
+    props = function["Properties"]
+    assert props["Handler"] == "incident.handler.lambda_handler"
+    assert (props["Timeout"], props["MemorySize"]) == (60, 512)
+    knowledge_base_id = json.dumps(props["Environment"]["Variables"]["KNOWLEDGE_BASE_ID"])
+    assert "StoreKnowledgeBase6510ECEC" in knowledge_base_id
+    assert "KnowledgeBaseId" in knowledge_base_id
+
+
+def test_incident_tools_are_explicit_read_actions_plus_retrieve_on_the_knowledge_base(
+    template: Template,
+) -> None:
+    policies = template.find_resources("AWS::IAM::Policy")
+    (tools,) = [p for lid, p in policies.items() if lid.startswith("IncidentToolPolicy")]
+    statements = tools["Properties"]["PolicyDocument"]["Statement"]
+    by_resource = {json.dumps(s["Resource"], sort_keys=True): s for s in statements}
+    assert len(by_resource) == 2
+    read = by_resource['"*"']
+    actions = set(_as_list(read["Action"]))
+    assert actions == set(INCIDENT_ACTIONS)
+    assert not any("*" in action for action in actions)
+    (retrieve,) = [s for key, s in by_resource.items() if key != '"*"']
+    assert retrieve["Action"] == "bedrock:Retrieve"
+    assert "StoreKnowledgeBase6510ECEC" in json.dumps(retrieve["Resource"])
+    assert "KnowledgeBaseArn" in json.dumps(retrieve["Resource"])
+    assert all(s["Effect"] == "Allow" for s in statements)
+
+
+def test_instruction_names_every_incident_tool() -> None:
+    instruction = AGENT_INSTRUCTION_FILE.read_text(encoding="utf-8")
+    schema = json.loads(INCIDENT_OPENAPI_FILE.read_text(encoding="utf-8"))
+    operation_ids = {
+        operation["operationId"]
+        for methods in schema["paths"].values()
+        for operation in methods.values()
+    }
+    assert len(operation_ids) == 8
+    missing = {op for op in operation_ids if op not in instruction}
+    assert not missing, f"the instruction never says when to use {missing}"
+    assert "Incident tools (incident)" in instruction
+
+
+def test_alias_moves_when_the_incident_schema_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    first = _alias_description({})
+    real_reader = agent_module.read_api_schema
+
+    def edited(package_dir: Path) -> str:
+        schema = real_reader(package_dir)
+        if package_dir == INCIDENT_PACKAGE_DIR:
+            return schema.replace("Read-only incident tools", "Incident tools", 1)
+        return schema
+
+    monkeypatch.setattr(agent_module, "read_api_schema", edited)
+    assert _alias_description({}) != first
+
+
 def test_action_group_function_settings(template: Template) -> None:
-    _, function = _only(template, "AWS::Lambda::Function")
+    _, function = _function(template, "cost-insights")
     props = function["Properties"]
     assert props["Handler"] == "cost_insights.handler.lambda_handler"
     assert props["Timeout"] == 60
@@ -123,9 +212,11 @@ def test_action_group_function_settings(template: Template) -> None:
 
 def test_scan_regions_setting_reaches_the_action_group() -> None:
     stacks = synth_app({"scan_regions": "us-east-1, ap-northeast-2,us-east-1"})[1]
-    _, function = _only(Template.from_stack(stacks["agent"]), "AWS::Lambda::Function")
-    env = function["Properties"]["Environment"]["Variables"]
-    assert env[SCAN_REGIONS_ENV] == "us-east-1,ap-northeast-2"
+    template = Template.from_stack(stacks["agent"])
+    for service_name in ("cost-insights", "incident"):
+        _, function = _function(template, service_name)
+        env = function["Properties"]["Environment"]["Variables"]
+        assert env[SCAN_REGIONS_ENV] == "us-east-1,ap-northeast-2"
 
 
 @pytest.mark.parametrize("value", ["us-east-1,mars", ",", "us-east-1;eu-west-1"])
@@ -153,16 +244,24 @@ def test_action_group_tools_are_read_only_explicit_actions(template: Template) -
     assert all(action.split(":")[1].startswith(verbs) for action in actions)
 
 
-def test_only_this_agent_may_invoke_the_action_group(template: Template) -> None:
-    _, permission = _only(template, "AWS::Lambda::Permission")
-    function_id, _ = _only(template, "AWS::Lambda::Function")
-    assert permission["Properties"] == {
-        "Action": "lambda:InvokeFunction",
-        "FunctionName": {"Fn::GetAtt": [function_id, "Arn"]},
-        "Principal": "bedrock.amazonaws.com",
-        "SourceAccount": {"Ref": "AWS::AccountId"},
-        "SourceArn": {"Fn::GetAtt": [AGENT, "AgentArn"]},
-    }
+def test_only_this_agent_may_invoke_the_action_groups(template: Template) -> None:
+    permissions = [
+        p["Properties"] for p in template.find_resources("AWS::Lambda::Permission").values()
+    ]
+    function_ids = [_function(template, name)[0] for name in ("cost-insights", "incident")]
+    assert sorted(permissions, key=json.dumps) == sorted(
+        (
+            {
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": {"Fn::GetAtt": [function_id, "Arn"]},
+                "Principal": "bedrock.amazonaws.com",
+                "SourceAccount": {"Ref": "AWS::AccountId"},
+                "SourceArn": {"Fn::GetAtt": [AGENT, "AgentArn"]},
+            }
+            for function_id in function_ids
+        ),
+        key=json.dumps,
+    )
 
 
 def test_knowledge_base_is_attached_with_a_when_to_search_description(

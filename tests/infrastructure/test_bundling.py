@@ -109,3 +109,45 @@ def test_bundled_files_are_readable_by_lambda_whatever_the_checkout_umask(tmp_pa
     assert (out / "private" / "handler.py").stat().st_mode & 0o777 == 0o644
     assert (out / "private").stat().st_mode & 0o777 == 0o755
     assert (out / "opsagent_shared" / "env.py").stat().st_mode & 0o777 == 0o644
+
+
+def test_extra_packages_are_bundled_beside_the_function(tmp_path: Path) -> None:
+    package = _package(tmp_path, "report")
+    tools = _package(tmp_path, "tools")
+    out = tmp_path / "asset"
+    build_bundle(package, out, extra_packages=[tools], run=_fail_if_called)
+    assert (out / "report" / "handler.py").is_file()
+    assert (out / "tools" / "handler.py").is_file()
+    assert (out / "opsagent_shared" / "aws.py").is_file()
+
+
+def test_extra_packages_are_part_of_the_hash(tmp_path: Path) -> None:
+    package = _package(tmp_path, "report")
+    tools = _package(tmp_path, "tools")
+    alone = source_hash(package)
+    with_tools = source_hash(package, extra_packages=[tools])
+    assert with_tools != alone
+    assert source_hash(package, extra_packages=()) == alone  # unchanged without extras
+    (tools / "summary.py").write_text("TOTAL = 1\n")
+    assert source_hash(package, extra_packages=[tools]) != with_tools
+
+
+def test_extra_packages_must_be_distinct_packages(tmp_path: Path) -> None:
+    package = _package(tmp_path, "report")
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(BundlingError, match="not a Python package"):
+        build_bundle(package, tmp_path / "out", extra_packages=[tmp_path / "plain"])
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    clash = _package(other, "report")
+    with pytest.raises(BundlingError, match="overwrite each other"):
+        bundling.python_code(package, extra_packages=[clash])
+
+
+def test_the_cost_report_asset_includes_the_cost_insights_tools() -> None:
+    from infra.agent import COST_INSIGHTS_PACKAGE_DIR
+    from infra.chat import COST_REPORT_PACKAGE_DIR
+
+    assert source_hash(COST_REPORT_PACKAGE_DIR) != source_hash(
+        COST_REPORT_PACKAGE_DIR, extra_packages=[COST_INSIGHTS_PACKAGE_DIR]
+    )

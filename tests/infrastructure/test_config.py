@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
-from infra.config import ChunkingStrategy, DataRemovalPolicy, SettingsError
+from infra.config import ChunkingStrategy, DataRemovalPolicy, ReportLanguage, SettingsError
 from tests.conftest import settings_from
 
 
@@ -116,3 +118,88 @@ def test_account_falls_back_to_the_cli_default() -> None:
     assert Settings.from_context(context.get, default_account="111122223333").account == (
         "444455556666"
     )
+
+
+def test_notification_defaults_come_from_cdk_json() -> None:
+    settings = settings_from()
+    assert settings.report_schedule == "cron(0 9 * * ? *)"
+    assert settings.report_timezone == "Asia/Seoul"
+    assert settings.report_language is ReportLanguage.KOREAN
+    assert settings.anomaly_threshold_usd == Decimal("100")
+    assert settings.try_it_mode is False
+    assert settings.slack_user_role_required is False
+
+
+def test_notification_settings_fall_back_to_defaults_when_absent() -> None:
+    from infra.config import Settings
+    from tests.conftest import cdk_json_context
+
+    keys = (
+        "report_schedule",
+        "report_timezone",
+        "report_language",
+        "anomaly_threshold_usd",
+        "try_it_mode",
+        "slack_user_role_required",
+    )
+    context = {k: v for k, v in cdk_json_context().items() if k not in keys}
+    settings = Settings.from_context(context.get)
+    assert settings.report_schedule == "cron(0 9 * * ? *)"
+    assert settings.report_timezone == "Asia/Seoul"
+    assert settings.report_language is ReportLanguage.KOREAN
+    assert settings.anomaly_threshold_usd == Decimal("100")
+    assert (settings.try_it_mode, settings.slack_user_role_required) == (False, False)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("true", True), ("false", False), ("TRUE", True), (True, True), (False, False)],
+)
+def test_booleans_accept_json_and_dash_c_words(value: object, expected: bool) -> None:
+    settings = settings_from({"try_it_mode": value, "slack_user_role_required": value})
+    assert settings.try_it_mode is expected
+    assert settings.slack_user_role_required is expected
+
+
+def test_notification_settings_given_with_dash_c_are_parsed() -> None:
+    settings = settings_from(
+        {
+            "report_schedule": "cron(30 8 ? * MON-FRI *)",
+            "report_timezone": "UTC",
+            "report_language": "en",
+            "anomaly_threshold_usd": "25.50",
+        }
+    )
+    assert settings.report_schedule == "cron(30 8 ? * MON-FRI *)"
+    assert settings.report_timezone == "UTC"
+    assert settings.report_language is ReportLanguage.ENGLISH
+    assert settings.anomaly_threshold_usd == Decimal("25.50")
+    assert settings_from({"anomaly_threshold_usd": 0}).anomaly_threshold_usd == 0
+    assert settings_from({"anomaly_threshold_usd": 12.5}).anomaly_threshold_usd == Decimal("12.5")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected_fragments"),
+    [
+        ({"report_schedule": "0 9 * * *"}, ["'report_schedule'", "cron(0 9 * * ? *)"]),
+        ({"report_schedule": "cron(0 9 * * *)"}, ["'report_schedule'", "six fields"]),
+        ({"report_schedule": "cron(0 9 * * MON *)"}, ["'report_schedule'", "'?'"]),
+        ({"report_schedule": "rate(1 day)"}, ["'report_schedule'", "EventBridge Scheduler"]),
+        ({"report_timezone": "Seoul"}, ["'report_timezone'", "IANA time zone"]),
+        ({"report_timezone": "../etc/passwd"}, ["'report_timezone'", "Asia/Seoul"]),
+        ({"report_language": "jp"}, ["'report_language'", "ko, en"]),
+        ({"anomaly_threshold_usd": -1}, ["'anomaly_threshold_usd'", "0 or more"]),
+        ({"anomaly_threshold_usd": "lots"}, ["'anomaly_threshold_usd'", "US dollars"]),
+        ({"anomaly_threshold_usd": "NaN"}, ["'anomaly_threshold_usd'", "0 or more"]),
+        ({"anomaly_threshold_usd": True}, ["'anomaly_threshold_usd'", "US dollars"]),
+        ({"try_it_mode": "yes"}, ["'try_it_mode' = 'yes'", "true or false"]),
+        ({"slack_user_role_required": 1}, ["'slack_user_role_required'", "true or false"]),
+    ],
+)
+def test_invalid_notification_setting_names_key_value_and_expectation(
+    overrides: dict[str, object], expected_fragments: list[str]
+) -> None:
+    with pytest.raises(SettingsError) as raised:
+        settings_from(overrides)
+    for fragment in expected_fragments:
+        assert fragment in str(raised.value)

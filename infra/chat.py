@@ -1,0 +1,623 @@
+"""Notifications, cost alerts, the daily report, project alarms, and the Slack (Chatbot) channel.
+
+- `NotificationTopic`: one KMS-encrypted, TLS-only SNS topic that Cost Anomaly Detection,
+  CloudWatch alarms and the report functions publish to, and that Chatbot delivers to Slack.
+- `CostAnomalyAlerts`: a per-service anomaly monitor and an immediate subscription above a
+  dollar threshold.
+- `DailyCostReport`: `lambdas/cost_report` (which reuses the `cost_insights` tools) on an
+  EventBridge Scheduler cron in the team's time zone, with retries and a dead-letter queue.
+- `TryIt`: a function that posts sample notifications, to check the Slack wiring by hand.
+- `ProjectHealthAlarms`: errors and throttles of every project function, every dead-letter
+  queue's depth and failed Knowledge Base ingestion jobs, all alarming to the topic.
+- `SlackChannel`: the Chatbot channel, its role and its guardrail policy, both allowed to
+  invoke only this agent's alias. Guardrails are always set: unset means AdministratorAccess.
+
+`ChatStack` composes them. It always synthesizes: without Slack settings the topic, alerts,
+report and alarms still exist (subscribe to the topic by other means), only the channel is
+left out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+
+import aws_cdk as cdk
+from aws_cdk import aws_bedrock as bedrock
+from aws_cdk import aws_ce as ce
+from aws_cdk import aws_chatbot as chatbot
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.agent import (
+    COST_INSIGHTS_PACKAGE_DIR,
+    SCAN_REGIONS_ENV,
+    ActionGroupFunction,
+    OpsAgent,
+)
+from infra.bundling import REPO_ROOT
+from infra.config import ReportLanguage, Settings, SlackSettings
+from infra.knowledge_base import KnowledgeSync
+from infra.lambda_function import METRICS_NAMESPACE, PythonLambda
+from infra.nag import acknowledge
+
+COST_REPORT_PACKAGE_DIR = REPO_ROOT / "lambdas" / "cost_report"
+TRY_IT_PACKAGE_DIR = REPO_ROOT / "lambdas" / "try_it"
+
+# Environment the notification functions read.
+TOPIC_ARN_ENV = "TOPIC_ARN"
+REPORT_LANGUAGE_ENV = "REPORT_LANGUAGE"
+
+# What the daily report calls through the cost_insights tools it reuses (summary, forecast,
+# Cost Optimization Hub). None of them supports resource-level permissions.
+COST_REPORT_ACTIONS = (
+    "ce:GetCostAndUsage",
+    "ce:GetCostForecast",
+    "cost-optimization-hub:ListRecommendations",
+    "cost-optimization-hub:ListRecommendationSummaries",
+)
+COST_REPORT_TIMEOUT = cdk.Duration.seconds(120)
+COST_REPORT_MEMORY_MB = 512
+SCHEDULE_RETRY_ATTEMPTS = 2
+SCHEDULE_MAX_EVENT_AGE = cdk.Duration.hours(1)
+
+# Services that publish to the topic, and what each signs its requests with.
+ANOMALY_DETECTION_PRINCIPAL = "costalerts.amazonaws.com"
+CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
+TOPIC_KEY_ACTIONS = ("kms:GenerateDataKey*", "kms:Decrypt")
+# What a function publishing to the encrypted topic needs on its key.
+PUBLISHER_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
+
+# Failed ingestion jobs, as kb_sync reports them (Powertools metrics, service dimension).
+INGESTION_FAILED_METRIC = "IngestionJobsFailed"
+INGESTION_SERVICE = "kb-sync"
+
+# What the Chatbot channel needs besides invoking the agent: reading alarms and rendering the
+# metric chart that Chatbot attaches to a CloudWatch alarm notification.
+CHATBOT_NOTIFICATION_ACTIONS = (
+    "cloudwatch:DescribeAlarms",
+    "cloudwatch:GetMetricData",
+    "cloudwatch:GetMetricWidgetImage",
+)
+CHATBOT_WHY_ALL_RESOURCES = (
+    "Chatbot reads the alarm and renders its metric chart for each alarm notification; "
+    "GetMetricData and GetMetricWidgetImage support no resource-level permissions and the "
+    "alarms are the project's own, named by CloudFormation. Explicit read actions only."
+)
+ADMINISTRATOR_ACCESS = "AdministratorAccess"
+
+
+class NotificationTopic(Construct):
+    """The KMS-encrypted, TLS-only SNS topic every notification goes through.
+
+    Exposes `key` and `topic`; `grant_publish(grantee)` lets a function publish (and encrypt).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        account = cdk.Stack.of(self).account
+        self.key = kms.Key(
+            self,
+            "Key",
+            description="Encrypts the opsagent notification topic",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        # SNS encrypts each message with this key on the publisher's behalf, so the publishing
+        # services themselves must be allowed to use it, for this account's resources only.
+        for principal in (ANOMALY_DETECTION_PRINCIPAL, CLOUDWATCH_PRINCIPAL):
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    principals=[iam.ServicePrincipal(principal)],
+                    actions=list(TOPIC_KEY_ACTIONS),
+                    resources=["*"],  # in a key policy, "*" is this key
+                    conditions={"StringEquals": {"aws:SourceAccount": account}},
+                )
+            )
+        self.topic = sns.Topic(
+            self,
+            "Topic",
+            display_name="opsagent notifications",
+            master_key=self.key,
+            enforce_ssl=True,
+        )
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CostAnomalyDetectionPublishes",
+                principals=[iam.ServicePrincipal(ANOMALY_DETECTION_PRINCIPAL)],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions={"StringEquals": {"aws:SourceAccount": account}},
+            )
+        )
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsPublish",
+                principals=[iam.ServicePrincipal(CLOUDWATCH_PRINCIPAL)],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": account},
+                    "ArnLike": {
+                        "aws:SourceArn": cdk.Stack.of(self).format_arn(
+                            service="cloudwatch",
+                            resource="alarm",
+                            resource_name="*",
+                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    },
+                },
+            )
+        )
+        self.alarm_action = cloudwatch_actions.SnsAction(self.topic)
+
+    def grant_publish(self, grantee: iam.IGrantable) -> None:
+        """sns:Publish on the topic and the two key actions SNS encryption needs (CDK's own
+        `grant_publish` would add the wildcard `kms:GenerateDataKey*`)."""
+        iam.Grant.add_to_principal(
+            grantee=grantee, actions=["sns:Publish"], resource_arns=[self.topic.topic_arn]
+        )
+        iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(PUBLISHER_KEY_ACTIONS), resource_arns=[self.key.key_arn]
+        )
+
+
+def anomaly_threshold_expression(threshold_usd: Decimal) -> str:
+    """Cost Anomaly Detection's threshold: total impact of at least `threshold_usd` dollars."""
+    return json.dumps(
+        {
+            "Dimensions": {
+                "Key": "ANOMALY_TOTAL_IMPACT_ABSOLUTE",
+                "MatchOptions": ["GREATER_THAN_OR_EQUAL"],
+                "Values": [format(threshold_usd.normalize(), "f")],
+            }
+        },
+        separators=(",", ":"),
+    )
+
+
+class CostAnomalyAlerts(Construct):
+    """A per-service Cost Anomaly Detection monitor with immediate alerts to the topic."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name_prefix: str,
+        notifications: NotificationTopic,
+        threshold_usd: Decimal,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.monitor = ce.CfnAnomalyMonitor(
+            self,
+            "Monitor",
+            monitor_name=f"{name_prefix}-services",
+            monitor_type="DIMENSIONAL",
+            monitor_dimension="SERVICE",
+        )
+        self.subscription = ce.CfnAnomalySubscription(
+            self,
+            "Subscription",
+            subscription_name=f"{name_prefix}-anomalies",
+            frequency="IMMEDIATE",  # IMMEDIATE alerts go to SNS only
+            monitor_arn_list=[self.monitor.attr_monitor_arn],
+            subscribers=[
+                ce.CfnAnomalySubscription.SubscriberProperty(
+                    type="SNS", address=notifications.topic.topic_arn
+                )
+            ],
+            threshold_expression=anomaly_threshold_expression(threshold_usd),
+        )
+        # Cost Anomaly Detection checks that it may publish when the subscription is created.
+        policy = notifications.topic.node.try_find_child("Policy")
+        if policy is not None:
+            self.subscription.node.add_dependency(policy)
+
+
+class DailyCostReport(Construct):
+    """`lambdas/cost_report` on an EventBridge Scheduler cron, publishing to the topic.
+
+    Exposes `handler` (a `PythonLambda`), `schedule`, `scheduler_role` and `dead_letter_queue`
+    (invocations the scheduler gave up on).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        notifications: NotificationTopic,
+        schedule_expression: str,
+        timezone: str,
+        language: ReportLanguage,
+        scan_regions: Sequence[str],
+        log_retention_days: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.handler = PythonLambda(
+            self,
+            "Handler",
+            package_dir=COST_REPORT_PACKAGE_DIR,
+            extra_packages=[COST_INSIGHTS_PACKAGE_DIR],
+            handler="handler.lambda_handler",
+            description="Posts the daily cost report to the notification topic",
+            service_name="cost-report",
+            log_retention_days=log_retention_days,
+            timeout=COST_REPORT_TIMEOUT,
+            memory_size=COST_REPORT_MEMORY_MB,
+            environment={
+                TOPIC_ARN_ENV: notifications.topic.topic_arn,
+                REPORT_LANGUAGE_ENV: language.value,
+                SCAN_REGIONS_ENV: ",".join(scan_regions),
+            },
+        )
+        notifications.grant_publish(self.handler.role)
+        cost_policy = iam.Policy(
+            self,
+            "CostPolicy",
+            statements=[iam.PolicyStatement(actions=list(COST_REPORT_ACTIONS), resources=["*"])],
+        )
+        cost_policy.attach_to_role(self.handler.role)
+        acknowledge(
+            cost_policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Cost Explorer GetCostAndUsage/GetCostForecast and Cost Optimization Hub "
+            "ListRecommendations/ListRecommendationSummaries support no resource-level "
+            "permissions; explicit read actions only.",
+        )
+
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+        )
+        acknowledge(
+            self.dead_letter_queue,
+            "AwsSolutions-SQS3",
+            "This queue is the dead-letter queue of the report schedule.",
+        )
+        stack = cdk.Stack.of(self)
+        self.scheduler_role = iam.Role(
+            self,
+            "SchedulerRole",
+            description="EventBridge Scheduler: invokes the daily cost report",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            ),
+        )
+        self.scheduler_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"],
+                resources=[self.handler.function.function_arn],
+            )
+        )
+        self.dead_letter_queue.grant_send_messages(self.scheduler_role)
+        self.schedule = scheduler.CfnSchedule(
+            self,
+            "Schedule",
+            description="Daily cost report to Slack",
+            schedule_expression=schedule_expression,
+            schedule_expression_timezone=timezone,
+            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+            state="ENABLED",
+            target=scheduler.CfnSchedule.TargetProperty(
+                arn=self.handler.function.function_arn,
+                role_arn=self.scheduler_role.role_arn,
+                retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
+                    maximum_retry_attempts=SCHEDULE_RETRY_ATTEMPTS,
+                    maximum_event_age_in_seconds=int(SCHEDULE_MAX_EVENT_AGE.to_seconds()),
+                ),
+                dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(
+                    arn=self.dead_letter_queue.queue_arn
+                ),
+            ),
+        )
+        # The role's policy must exist before the first invocation.
+        default_policy = self.scheduler_role.node.try_find_child("DefaultPolicy")
+        if default_policy is not None:
+            self.schedule.node.add_dependency(default_policy)
+
+
+class TryIt(Construct):
+    """`lambdas/try_it`: posts sample notifications to the topic, invoked by hand."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        notifications: NotificationTopic,
+        language: ReportLanguage,
+        log_retention_days: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.handler = PythonLambda(
+            self,
+            "Handler",
+            package_dir=TRY_IT_PACKAGE_DIR,
+            handler="handler.lambda_handler",
+            description="Posts sample notifications to check the Slack wiring (try_it_mode)",
+            service_name="try-it",
+            log_retention_days=log_retention_days,
+            environment={
+                TOPIC_ARN_ENV: notifications.topic.topic_arn,
+                REPORT_LANGUAGE_ENV: language.value,
+            },
+        )
+        notifications.grant_publish(self.handler.role)
+
+    def invoke_command(self) -> str:
+        """The AWS CLI command that runs the function and prints its answer."""
+        stack = cdk.Stack.of(self)
+        return (
+            f"aws lambda invoke --region {stack.region} "
+            f"--function-name {self.handler.function.function_name} /dev/stdout"
+        )
+
+
+class ProjectHealthAlarms(Construct):
+    """Alarms on the project's own health, all notifying the topic.
+
+    Exposes `alarms`, keyed `<service>-errors`, `<service>-throttles`, `<name>-dead-letters`
+    and `ingestion-failed`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        notifications: NotificationTopic,
+        functions: Sequence[PythonLambda],
+        dead_letter_queues: Sequence[tuple[str, sqs.IQueue]],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        five_minutes = cdk.Duration.minutes(5)
+        for function in functions:
+            name = function.service_name
+            self._alarm(
+                f"{name}-errors",
+                function.function.metric_errors(period=five_minutes, statistic="Sum"),
+                f"The {name} Lambda function raised errors. Read its logs (CloudWatch Logs, "
+                "the function's log group) for the failing request.",
+                notifications,
+            )
+            self._alarm(
+                f"{name}-throttles",
+                function.function.metric_throttles(period=five_minutes, statistic="Sum"),
+                f"The {name} Lambda function was throttled: the account's concurrency is "
+                "exhausted or a reserved concurrency is too low.",
+                notifications,
+            )
+        for name, queue in dead_letter_queues:
+            self._alarm(
+                f"{name}-dead-letters",
+                queue.metric_approximate_number_of_messages_visible(
+                    period=five_minutes, statistic="Maximum"
+                ),
+                f"Messages wait in the {name} dead-letter queue. Read the consumer's logs, fix "
+                "the cause, then redrive the queue (README: Troubleshooting).",
+                notifications,
+            )
+        self._alarm(
+            "ingestion-failed",
+            cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=INGESTION_FAILED_METRIC,
+                dimensions_map={"service": INGESTION_SERVICE},
+                period=cdk.Duration.hours(1),
+                statistic="Sum",
+            ),
+            "A Knowledge Base ingestion job failed: new runbooks or incidents are not "
+            "searchable. See the data source's sync history in the Bedrock console.",
+            notifications,
+        )
+
+    def _alarm(
+        self,
+        key: str,
+        metric: cloudwatch.IMetric,
+        description: str,
+        notifications: NotificationTopic,
+    ) -> None:
+        alarm = cloudwatch.Alarm(
+            self,
+            "".join(part.title() for part in key.split("-")),
+            alarm_description=description,
+            metric=metric,
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(notifications.alarm_action)
+        self.alarms[key] = alarm
+
+
+def invoke_agent_statement(alias: bedrock.CfnAgentAlias) -> iam.PolicyStatement:
+    """bedrock:InvokeAgent on exactly this agent's alias (FACTS.md: AWS Chatbot)."""
+    return iam.PolicyStatement(
+        sid="InvokeOpsAgentAlias",
+        actions=["bedrock:InvokeAgent"],
+        resources=[alias.attr_agent_alias_arn],
+    )
+
+
+def notification_read_statement() -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        sid="ReadAlarmsForNotifications",
+        actions=list(CHATBOT_NOTIFICATION_ACTIONS),
+        resources=["*"],
+    )
+
+
+class SlackChannel(Construct):
+    """The Chatbot Slack channel: notifications from the topic, and the agent connector.
+
+    Exposes `channel`, `role` and `guardrail_policy`. The channel role and the guardrail allow
+    the same things: invoking this agent's alias, and reading alarms for notifications.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        slack: SlackSettings,
+        notifications: NotificationTopic,
+        alias: bedrock.CfnAgentAlias,
+        user_role_required: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.role = iam.Role(
+            self,
+            "Role",
+            description=f"AWS Chatbot channel {name}: invoke the ops agent, read alarms",
+            assumed_by=iam.ServicePrincipal("chatbot.amazonaws.com"),
+            inline_policies={
+                "Channel": iam.PolicyDocument(
+                    statements=[invoke_agent_statement(alias), notification_read_statement()]
+                )
+            },
+        )
+        # Without guardrail policies Chatbot applies AdministratorAccess to every user.
+        self.guardrail_policy = iam.ManagedPolicy(
+            self,
+            "Guardrail",
+            description=f"Guardrail of the AWS Chatbot channel {name}: the most any user may do",
+            statements=[invoke_agent_statement(alias), notification_read_statement()],
+        )
+        self.channel = chatbot.SlackChannelConfiguration(
+            self,
+            "Channel",
+            slack_channel_configuration_name=name,
+            slack_workspace_id=slack.workspace_id,
+            slack_channel_id=slack.channel_id,
+            notification_topics=[notifications.topic],
+            logging_level=chatbot.LoggingLevel.INFO,
+            user_role_required=user_role_required,
+            role=self.role,
+            guardrail_policies=[self.guardrail_policy],
+        )
+        for scope_ in (self.role, self.guardrail_policy):
+            acknowledge(scope_, "AwsSolutions-IAM5[Resource::*]", CHATBOT_WHY_ALL_RESOURCES)
+
+
+def connector_command(name: str, agent: OpsAgent) -> str:
+    """`@Amazon Q connector add <name> <agent ARN> <alias ID>`, with the deployed values."""
+    return cdk.Fn.join(
+        " ",
+        [
+            "@Amazon Q connector add",
+            name,
+            agent.agent.attr_agent_arn,
+            agent.alias.attr_agent_alias_id,
+        ],
+    )
+
+
+class ChatStack(cdk.Stack):
+    """Stateless: notifications, cost anomaly alerts, the daily report, project alarms and,
+    when Slack is configured, the Chatbot channel with the agent connector."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        agent: OpsAgent,
+        knowledge_sync: KnowledgeSync,
+        action_groups: Sequence[ActionGroupFunction],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self.notifications = NotificationTopic(self, "Notifications")
+        self.anomaly_alerts = CostAnomalyAlerts(
+            self,
+            "CostAnomalies",
+            name_prefix=settings.name_prefix,
+            notifications=self.notifications,
+            threshold_usd=settings.anomaly_threshold_usd,
+        )
+        self.report = DailyCostReport(
+            self,
+            "DailyReport",
+            notifications=self.notifications,
+            schedule_expression=settings.report_schedule,
+            timezone=settings.report_timezone,
+            language=settings.report_language,
+            scan_regions=settings.scan_regions,
+            log_retention_days=settings.log_retention_days,
+        )
+        self.try_it: TryIt | None = None
+        if settings.try_it_mode:
+            self.try_it = TryIt(
+                self,
+                "TryIt",
+                notifications=self.notifications,
+                language=settings.report_language,
+                log_retention_days=settings.log_retention_days,
+            )
+        functions: list[PythonLambda] = [
+            knowledge_sync.handler,
+            *action_groups,
+            self.report.handler,
+        ]
+        if self.try_it is not None:
+            functions.append(self.try_it.handler)
+        self.health = ProjectHealthAlarms(
+            self,
+            "Health",
+            notifications=self.notifications,
+            functions=functions,
+            dead_letter_queues=[
+                ("kb-sync", knowledge_sync.dead_letter_queue),
+                ("cost-report-schedule", self.report.dead_letter_queue),
+            ],
+        )
+        self.slack_channel: SlackChannel | None = None
+        if settings.slack is not None:
+            self.slack_channel = SlackChannel(
+                self,
+                "Slack",
+                name=settings.name_prefix,
+                slack=settings.slack,
+                notifications=self.notifications,
+                alias=agent.alias,
+                user_role_required=settings.slack_user_role_required,
+            )
+            cdk.CfnOutput(
+                self,
+                "ConnectorCommand",
+                value=connector_command(settings.name_prefix, agent),
+                description="Paste in the Slack channel to attach the agent, then ask with "
+                f"`@Amazon Q ask {settings.name_prefix} <question>`",
+            )
+        cdk.CfnOutput(
+            self,
+            "NotificationTopicArn",
+            value=self.notifications.topic.topic_arn,
+            description="Notifications (anomalies, daily report, alarms); Chatbot delivers "
+            "them to Slack when configured",
+        )
+        if self.try_it is not None:
+            cdk.CfnOutput(
+                self,
+                "TryItCommand",
+                value=self.try_it.invoke_command(),
+                description="Posts sample notifications to the topic (try_it_mode)",
+            )
