@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from decimal import Decimal
+from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_bedrock as bedrock
@@ -54,6 +55,9 @@ TRY_IT_PACKAGE_DIR = REPO_ROOT / "lambdas" / "try_it"
 # Environment the notification functions read.
 TOPIC_ARN_ENV = "TOPIC_ARN"
 REPORT_LANGUAGE_ENV = "REPORT_LANGUAGE"
+
+# Runtime packages a function's asset includes besides its own and opsagent_shared.
+EXTRA_PACKAGES: dict[str, tuple[Path, ...]] = {"cost_report": (COST_INSIGHTS_PACKAGE_DIR,)}
 
 # What the daily report calls through the cost_insights tools it reuses (summary, forecast,
 # Cost Optimization Hub). None of them supports resource-level permissions.
@@ -184,7 +188,8 @@ def anomaly_threshold_expression(threshold_usd: Decimal) -> str:
 
 
 class CostAnomalyAlerts(Construct):
-    """A per-service Cost Anomaly Detection monitor with immediate alerts to the topic."""
+    """A per-service Cost Anomaly Detection monitor (or an existing one) with immediate alerts
+    to the topic."""
 
     def __init__(
         self,
@@ -194,21 +199,27 @@ class CostAnomalyAlerts(Construct):
         name_prefix: str,
         notifications: NotificationTopic,
         threshold_usd: Decimal,
+        existing_monitor_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.monitor = ce.CfnAnomalyMonitor(
-            self,
-            "Monitor",
-            monitor_name=f"{name_prefix}-services",
-            monitor_type="DIMENSIONAL",
-            monitor_dimension="SERVICE",
-        )
+        self.monitor: ce.CfnAnomalyMonitor | None = None
+        if existing_monitor_arn:
+            monitor_arn = existing_monitor_arn
+        else:
+            self.monitor = ce.CfnAnomalyMonitor(
+                self,
+                "Monitor",
+                monitor_name=f"{name_prefix}-services",
+                monitor_type="DIMENSIONAL",
+                monitor_dimension="SERVICE",
+            )
+            monitor_arn = self.monitor.attr_monitor_arn
         self.subscription = ce.CfnAnomalySubscription(
             self,
             "Subscription",
             subscription_name=f"{name_prefix}-anomalies",
             frequency="IMMEDIATE",  # IMMEDIATE alerts go to SNS only
-            monitor_arn_list=[self.monitor.attr_monitor_arn],
+            monitor_arn_list=[monitor_arn],
             subscribers=[
                 ce.CfnAnomalySubscription.SubscriberProperty(
                     type="SNS", address=notifications.topic.topic_arn
@@ -246,7 +257,7 @@ class DailyCostReport(Construct):
             self,
             "Handler",
             package_dir=COST_REPORT_PACKAGE_DIR,
-            extra_packages=[COST_INSIGHTS_PACKAGE_DIR],
+            extra_packages=list(EXTRA_PACKAGES["cost_report"]),
             handler="handler.lambda_handler",
             description="Posts the daily cost report to the notification topic",
             service_name="cost-report",
@@ -552,6 +563,7 @@ class ChatStack(cdk.Stack):
             name_prefix=settings.name_prefix,
             notifications=self.notifications,
             threshold_usd=settings.anomaly_threshold_usd,
+            existing_monitor_arn=settings.anomaly_monitor_arn,
         )
         self.report = DailyCostReport(
             self,

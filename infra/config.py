@@ -50,6 +50,7 @@ _MODEL_ID = re.compile(r"^(?:(?P<geo>[a-z]+)\.)?(?P<model>[a-z0-9-]+\.[A-Za-z0-9
 _SLACK_WORKSPACE = re.compile(r"^[TE][A-Z0-9]{8,}$")
 _SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{8,}$")
 _CONFLUENCE_URL = re.compile(r"^https://[a-z0-9.-]+(?::\d+)?(/wiki)?/?$")
+_ANOMALY_MONITOR_ARN = re.compile(r"^arn:aws[a-z-]*:ce::\d{12}:anomalymonitor/[A-Za-z0-9-]+$")
 _CONFLUENCE_SPACE_ID = re.compile(r"^\d{1,20}$")
 # EventBridge Scheduler cron: minutes hours day-of-month month day-of-week year, one of the two
 # day fields '?'.
@@ -118,6 +119,9 @@ class Settings:
     report_language: ReportLanguage = ReportLanguage.KOREAN
     # Cost Anomaly Detection alerts when an anomaly's total impact reaches this many USD.
     anomaly_threshold_usd: Decimal = DEFAULT_ANOMALY_THRESHOLD_USD
+    # An account allows one per-service (DIMENSIONAL/SERVICE) monitor, and AWS creates one by
+    # default in many accounts: set this to subscribe to it instead of creating another.
+    anomaly_monitor_arn: str | None = None
     # Deploys a function that posts sample notifications, to check the Slack wiring.
     try_it_mode: bool = False
     # Chatbot: require each Slack user's own IAM role (set in Slack) besides the channel role.
@@ -169,6 +173,12 @@ class Settings:
             "report_language", tuple(language.value for language in ReportLanguage)
         )
         anomaly_threshold = reader.non_negative_number("anomaly_threshold_usd")
+        anomaly_monitor_arn = reader.optional_text(
+            "anomaly_monitor_arn",
+            _ANOMALY_MONITOR_ARN,
+            "an existing monitor's ARN, arn:aws:ce::<account>:anomalymonitor/<id> "
+            "(aws ce get-anomaly-monitors), or empty to create one",
+        )
         try_it_mode = reader.boolean("try_it_mode")
         slack_user_role_required = reader.boolean("slack_user_role_required")
         slack = _pair(
@@ -207,6 +217,7 @@ class Settings:
             anomaly_threshold_usd=(
                 DEFAULT_ANOMALY_THRESHOLD_USD if anomaly_threshold is None else anomaly_threshold
             ),
+            anomaly_monitor_arn=anomaly_monitor_arn,
             try_it_mode=bool(try_it_mode),
             slack_user_role_required=bool(slack_user_role_required),
             slack=SlackSettings(workspace_id=slack[0], channel_id=slack[1]) if slack else None,

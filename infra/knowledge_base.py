@@ -344,7 +344,8 @@ class KnowledgeSync(Construct):
         function = self.handler.function
         function.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["bedrock:StartIngestionJob"],
+                # Start jobs, and check each one it started (failed jobs raise an alarm).
+                actions=["bedrock:StartIngestionJob", "bedrock:GetIngestionJob"],
                 resources=[store.knowledge_base.attr_knowledge_base_arn],
             )
         )

@@ -392,3 +392,23 @@ def test_stack_exposes_its_parts(slack_stacks: dict[str, cdk.Stack]) -> None:
     assert chat.slack_channel is not None
     assert chat.try_it is not None
     assert set(chat.health.alarms) >= {f"{name}-errors" for name in PROJECT_FUNCTIONS}
+
+
+EXISTING_MONITOR = "arn:aws:ce::111122223333:anomalymonitor/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+
+
+def test_an_existing_monitor_is_subscribed_to_instead_of_creating_one() -> None:
+    # Accounts allow one per-service monitor and often have AWS's default one already.
+    template = Template.from_stack(synth_app({"anomaly_monitor_arn": EXISTING_MONITOR})[1]["chat"])
+    template.resource_count_is("AWS::CE::AnomalyMonitor", 0)
+    template.has_resource_properties(
+        "AWS::CE::AnomalySubscription", {"MonitorArnList": [EXISTING_MONITOR]}
+    )
+
+
+def test_without_an_existing_monitor_one_is_created_and_subscribed(plain: Template) -> None:
+    (monitor_id,) = plain.find_resources("AWS::CE::AnomalyMonitor")
+    plain.has_resource_properties(
+        "AWS::CE::AnomalySubscription",
+        {"MonitorArnList": [{"Fn::GetAtt": [monitor_id, "MonitorArn"]}]},
+    )

@@ -203,3 +203,12 @@ def test_invalid_notification_setting_names_key_value_and_expectation(
         settings_from(overrides)
     for fragment in expected_fragments:
         assert fragment in str(raised.value)
+
+
+def test_anomaly_monitor_arn_must_be_a_cost_explorer_monitor_arn() -> None:
+    with pytest.raises(SettingsError) as raised:
+        settings_from({"anomaly_monitor_arn": "arn:aws:sns:us-east-1:111122223333:topic"})
+    assert "'anomaly_monitor_arn'" in str(raised.value)
+    assert "aws ce get-anomaly-monitors" in str(raised.value)
+    arn = "arn:aws:ce::111122223333:anomalymonitor/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+    assert settings_from({"anomaly_monitor_arn": arn}).anomaly_monitor_arn == arn

@@ -23,6 +23,12 @@ CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 CONFIGURATIONS = {
     "defaults": {},
     "destroy-and-account": {"data_removal_policy": "destroy", "account": "111122223333"},
+    "slack-try-it-existing-monitor": {
+        "slack_workspace_id": "T0123ABCDE",
+        "slack_channel_id": "C0123ABCDE",
+        "try_it_mode": "true",
+        "anomaly_monitor_arn": "arn:aws:ce::111122223333:anomalymonitor/0a1b2c3d-4e5f",
+    },
     "seoul-semantic": {
         "region": "ap-northeast-2",
         "foundation_model_id": "apac.anthropic.claude-sonnet-4-5-20250929-v1:0",
