@@ -17,11 +17,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from incident.scope import resolve_region
 from opsagent_shared import aws, clock
-from opsagent_shared.errors import BadRequest, ServiceUnavailable
+from opsagent_shared.errors import BadRequest
+from opsagent_shared.partial import read_each
 from opsagent_shared.responses import tool_response
 
 MIN_HOURS, MAX_HOURS = 1, 168
@@ -96,18 +98,13 @@ def run(*, hours: int, resource: str | None, region: str | None, top: int) -> di
         "ecs": _ecs,
     }
     found = Found()
-    failed: list[str] = []
-    for source, collect in collectors.items():
-        try:
-            collect(chosen, window, found)
-        except Exception as error:
-            reason = aws.error_code(error) or type(error).__name__
-            failed.append(source)
-            found.notes.append(f"{source} could not be read in {chosen} ({reason}).")
-    if len(failed) == len(collectors):
-        raise ServiceUnavailable(
-            f"no change source could be read in {chosen}: " + " ".join(found.notes)
-        )
+    outcome = read_each(
+        {source: partial(collect, chosen, window, found) for source, collect in collectors.items()},
+        what="read",
+        where=chosen,
+        notes=found.notes,
+    )
+    failed = outcome.failed
 
     timeline = sorted(
         found.changes, key=lambda c: (-c.time.timestamp(), c.source, c.resource, c.what)

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from incident.scope import resolve_region
 from opsagent_shared import aws
-from opsagent_shared.errors import BadRequest, ServiceUnavailable
+from opsagent_shared.errors import BadRequest
+from opsagent_shared.partial import read_each
 from opsagent_shared.responses import tool_response
 
 MAX_QUERY = 256
@@ -74,18 +76,12 @@ def run(*, query: str, region: str | None, top: int) -> dict[str, Any]:
         "Lambda": _lambda,
         "ECS": _ecs,
     }
-    failed = []
-    for service, look in searches.items():
-        try:
-            look(parsed, chosen, search)
-        except Exception as error:
-            reason = aws.error_code(error) or type(error).__name__
-            failed.append(service)
-            search.notes.append(f"{service} could not be searched in {chosen} ({reason}).")
-    if len(failed) == len(searches):
-        raise ServiceUnavailable(
-            f"no service could be searched in {chosen}: " + " ".join(search.notes)
-        )
+    read_each(
+        {service: partial(look, parsed, chosen, search) for service, look in searches.items()},
+        what="searched",
+        where=chosen,
+        notes=search.notes,
+    )
 
     ordered = sorted(search.items, key=lambda i: (not i["_exact"], TYPE_ORDER[i["type"]], i["id"]))
     items = [{k: v for k, v in i.items() if k != "_exact"} for i in ordered]
