@@ -18,7 +18,6 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_bedrock as bedrock
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
@@ -404,21 +403,8 @@ class KnowledgeSync(Construct):
         # The request must find the consumer in place.
         self.initial_sync.node.add_dependency(function)
 
-        self.dead_letter_alarm = cloudwatch.Alarm(
-            self,
-            "DeadLetterAlarm",
-            alarm_description=(
-                "Knowledge Base sync requests failed repeatedly and wait in the DLQ. Read the "
-                "kb-sync logs, fix the cause, then redrive the DLQ (README: Troubleshooting)."
-            ),
-            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                period=cdk.Duration.minutes(5), statistic="Maximum"
-            ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
+        # The DLQ's alarm lives with the project's other alarms in the chat stack, where it can
+        # post to the notification topic (this stateful stack cannot reference that topic).
         acknowledge(
             self.dead_letter_queue,
             "AwsSolutions-SQS3",

@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import warnings
 from pathlib import Path
-from typing import Any
 
 from incident.app import app
-from opsagent_shared.openapi import bedrock_schema
+from opsagent_shared.openapi import render_schema
 
 SCHEMA_FILE = Path(__file__).with_name("openapi.json")
-
-
-def build() -> dict[str, Any]:
-    with warnings.catch_warnings():
-        # Powertools notes that pydantic 2 implies OpenAPI 3.1; bedrock_schema rewrites it.
-        warnings.simplefilter("ignore", UserWarning)
-        return _build()
-
-
-def _build() -> dict[str, Any]:
-    return bedrock_schema(
-        app,
-        title="opsagent incidents",
-        description=(
-            "Read-only incident tools: alarms, logs, recent changes, resources, past incidents."
-        ),
-    )
+TITLE = "opsagent incidents"
+DESCRIPTION = "Read-only incident tools: alarms, logs, recent changes, resources, past incidents."
 
 
 def render() -> str:
-    return json.dumps(build(), indent=2, ensure_ascii=False) + "\n"
+    return render_schema(app, title=TITLE, description=DESCRIPTION)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,6 @@ in place of the report. Any other failure raises, so Lambda's asynchronous retri
 
 from __future__ import annotations
 
-import json
-import os
 import uuid
 from typing import Any
 
@@ -17,9 +15,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cost_report import report
-from opsagent_shared import aws, env
-from opsagent_shared.errors import NotEnabled, ServiceUnavailable
-from opsagent_shared.notifications import resolve_connector, resolve_language
+from opsagent_shared.errors import NotEnabled
+from opsagent_shared.notifications import channel, publish
 
 logger = Logger()
 tracer = Tracer(auto_patch=False)  # botocore is patched on first use: opsagent_shared.aws
@@ -30,10 +27,8 @@ metrics = Metrics()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    topic_arn = env.required("TOPIC_ARN")
-    requested = event.get("language") if isinstance(event, dict) else None
-    language = resolve_language(requested, os.environ.get("REPORT_LANGUAGE"))
-    connector = resolve_connector(os.environ.get("AGENT_CONNECTOR_NAME"))
+    target = channel(event)
+    topic_arn, language, connector = target.topic_arn, target.language, target.connector
     notification_id = str(uuid.uuid4())
     try:
         figures = report.gather()
@@ -64,15 +59,3 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.warning("Cost Optimization Hub could not be read; report sent without savings")
     metrics.add_metric(name="CostReportPublished", unit=MetricUnit.Count, value=1)
     return {"published": 1, "report": figures.day, "message_id": message_id}
-
-
-def publish(topic_arn: str, notification: dict[str, Any]) -> str:
-    """Send one Chatbot custom notification to the topic; return SNS's message ID."""
-    try:
-        response = aws.client("sns").publish(
-            TopicArn=topic_arn, Message=json.dumps(notification, ensure_ascii=False)
-        )
-    except Exception as error:
-        code = aws.error_code(error) or type(error).__name__
-        raise ServiceUnavailable(f"could not publish to {topic_arn}: {code}") from error
-    return str(response["MessageId"])

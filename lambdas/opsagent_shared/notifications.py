@@ -7,10 +7,14 @@ settings those functions share: the report language and the agent's connector na
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from opsagent_shared.errors import ConfigurationError
+from opsagent_shared import aws, env
+from opsagent_shared.errors import ConfigurationError, ServiceUnavailable
 
 LANGUAGES = ("ko", "en")
 DEFAULT_LANGUAGE = "ko"
@@ -73,3 +77,34 @@ def chatbot_notification(
             "additionalContext": {str(k): str(v) for k, v in additional_context.items()},
         },
     }
+
+
+@dataclass(frozen=True)
+class Channel:
+    """Where and how a function posts: the topic, the language, the agent's connector name."""
+
+    topic_arn: str
+    language: str
+    connector: str
+
+
+def channel(event: object) -> Channel:
+    """From TOPIC_ARN, the event's {"language"} (else REPORT_LANGUAGE) and AGENT_CONNECTOR_NAME."""
+    requested = event.get("language") if isinstance(event, dict) else None
+    return Channel(
+        topic_arn=env.required("TOPIC_ARN"),
+        language=resolve_language(requested, os.environ.get("REPORT_LANGUAGE")),
+        connector=resolve_connector(os.environ.get("AGENT_CONNECTOR_NAME")),
+    )
+
+
+def publish(topic_arn: str, notification: Mapping[str, Any]) -> str:
+    """Send one custom notification to the topic (Chatbot reads it from there); SNS's ID."""
+    try:
+        response = aws.client("sns").publish(
+            TopicArn=topic_arn, Message=json.dumps(notification, ensure_ascii=False)
+        )
+    except Exception as error:
+        code = aws.error_code(error) or type(error).__name__
+        raise ServiceUnavailable(f"could not publish to {topic_arn}: {code}") from error
+    return str(response["MessageId"])

@@ -8,6 +8,7 @@ simple parameter schemas. `bedrock_schema` rewrites the generated document accor
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Any
 
 BEDROCK_OPENAPI_VERSION = "3.0.0"
@@ -15,8 +16,22 @@ MAX_OPERATIONS_PER_GROUP = 11
 _HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
 
+def render_schema(app: Any, *, title: str, description: str) -> str:
+    """The committed form of an action group's openapi.json."""
+    return (
+        json.dumps(
+            bedrock_schema(app, title=title, description=description), indent=2, ensure_ascii=False
+        )
+        + "\n"
+    )
+
+
 def bedrock_schema(app: Any, *, title: str, description: str) -> dict[str, Any]:
-    raw = json.loads(app.get_openapi_json_schema(title=title, description=description))
+    with warnings.catch_warnings():
+        # Powertools notes that pydantic 2 implies OpenAPI 3.1; this function rewrites it.
+        warnings.simplefilter("ignore", UserWarning)
+        generated = app.get_openapi_json_schema(title=title, description=description)
+    raw = json.loads(generated)
     raw["openapi"] = BEDROCK_OPENAPI_VERSION
     raw.pop("servers", None)
     for path in raw.get("paths", {}).values():

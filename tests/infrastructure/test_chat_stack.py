@@ -350,6 +350,8 @@ def test_dead_letter_queues_and_failed_ingestion_alarm_to_the_topic(either: Temp
     dead_letters = alarms["ApproximateNumberOfMessagesVisible"]
     assert len(dead_letters) == 2  # kb-sync's and the report schedule's
     assert all(a["AlarmActions"] == [topic] for a in dead_letters)
+    # kb-sync's queue lives in the Knowledge stack, which has no alarm of its own on it
+    assert sum("Fn::GetStackOutput" in json.dumps(a["Dimensions"]) for a in dead_letters) == 1
     (ingestion,) = alarms[INGESTION_FAILED_METRIC]
     assert ingestion["Namespace"] == METRICS_NAMESPACE == "OpsAgent"
     assert ingestion["Dimensions"] == [{"Name": "service", "Value": INGESTION_SERVICE}]

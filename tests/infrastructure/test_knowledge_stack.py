@@ -216,7 +216,7 @@ def test_bucket_changes_under_the_knowledge_prefix_feed_the_sync_queue(
         assert config["QueueArn"]["Fn::GetAtt"][0].startswith("SyncQueue")
 
 
-def test_sync_queue_has_a_dead_letter_queue_an_alarm_and_batched_delivery(
+def test_sync_queue_has_a_dead_letter_queue_and_batched_delivery(
     template: Template,
 ) -> None:
     template.has_resource_properties(
@@ -238,21 +238,6 @@ def test_sync_queue_has_a_dead_letter_queue_an_alarm_and_batched_delivery(
             "MaximumBatchingWindowInSeconds": 60,
             "BatchSize": 1000,
             "ScalingConfig": {"MaximumConcurrency": 2},
-        },
-    )
-    template.has_resource_properties(
-        "AWS::CloudWatch::Alarm",
-        {
-            "MetricName": "ApproximateNumberOfMessagesVisible",
-            "Dimensions": [
-                {
-                    "Name": "QueueName",
-                    "Value": {
-                        "Fn::GetAtt": [Match.string_like_regexp("^SyncDeadLetter"), "QueueName"]
-                    },
-                }
-            ],
-            "Threshold": 1,
         },
     )
     (queue,) = [
