@@ -9,6 +9,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 CDK := node_modules/.bin/cdk
 PY_STAMP := $(VENV)/.installed
+# checkov pins an older boto3 than the project, so it has a venv of its own.
+SCAN_VENV := .venv-scan
+SCAN_STAMP := $(SCAN_VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
 # jsii prints a banner on every call since Node 20 reached end of life (2026-10-30): this
@@ -20,11 +23,12 @@ export CDK_DISABLE_VERSION_CHECK := 1
 export AWS_EC2_METADATA_DISABLED := true
 OFFLINE_ENV := env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN
 
-.PHONY: help install synth test lint bench deploy diff clean schemas
+.PHONY: help install synth scan test lint bench deploy diff clean schemas
 
 help:
 	@echo "make synth   install, synthesize every stack offline, run cdk-nag and cfn-lint"
-	@echo "make test    install, lint (ruff, mypy) and run the whole test suite"
+	@echo "make test    install, lint (ruff, mypy), scan (checkov) and run the whole test suite"
+	@echo "make scan    synth, then checkov over every template"
 	@echo "make bench   install and print the benchmark tables"
 	@echo "make deploy  cdk deploy --all with your configuration (needs AWS credentials)"
 
@@ -38,6 +42,12 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+$(SCAN_STAMP): requirements-scan.txt
+	test -x $(SCAN_VENV)/bin/python || $(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		-r requirements-scan.txt
+	touch $@
+
 install: $(PY_STAMP) $(NODE_STAMP)
 
 # cdk-nag runs inside the synth (a policy-validation plugin: any unacknowledged finding fails
@@ -48,12 +58,18 @@ synth: install
 	$(BIN)/cfn-lint --non-zero-exit-code error -- cdk.out/*.template.json
 	@echo "synth: OK (templates in cdk.out/, cdk-nag and cfn-lint clean)"
 
+# checkov (CloudFormation framework) over the synthesized templates: every rule that does not
+# apply carries its reason in the template (infra/nag.py CheckovReasons); anything else fails.
+scan: synth $(SCAN_STAMP)
+	$(SCAN_VENV)/bin/checkov --directory cdk.out --framework cloudformation --compact --quiet
+	@echo "scan: OK (checkov clean)"
+
 lint: $(PY_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: install lint
+test: install lint scan
 	$(OFFLINE_ENV) $(BIN)/pytest
 
 # Regenerate every action group's openapi.json from its resolver (a test fails when stale).

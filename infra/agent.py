@@ -1,14 +1,19 @@
-"""The managed Bedrock Agent: its action groups, guardrail, Knowledge Base link and alias.
+"""The managed Bedrock Agents: a supervisor, its collaborators, their tools and guardrail.
 
 - `ActionGroupFunction`: the Lambda behind one OpenAPI action group (`action_groups/<group>/`),
   with its committed `openapi.json` read (never imported) as the group's schema.
   `CostInsightsActionGroup` is the read-only cost tools, `IncidentActionGroup` the read-only
   incident tools (alarms, logs, recent changes, metrics, similar past incidents).
-- `AgentGuardrail`: content filters, masking of credentials, and a published version.
-- `OpsAgent`: the agent, its service role, and the `live` alias that Slack (AWS Chatbot) calls.
+- `AgentGuardrail`: content and prompt-attack filters on the Standard tier (which covers
+  Korean) through the region's guardrail cross-Region profile, credential masking, a version.
+- `BedrockAgent`: one agent with its service role and `live` alias. Collaborators carry the
+  action groups (each within the account's "APIs per Agent" quota, 11 by default, counted over
+  all of an agent's action groups); the supervisor, whose alias is the one Slack (AWS Chatbot)
+  calls, carries none and routes to them.
+- `COLLABORATORS`: the specialists the supervisor routes to, and when.
 
-The alias only moves to a new agent version when the alias itself changes, so its description
-carries `configuration_hash(...)` of everything the agent is built from (FACTS.md).
+An alias only moves to a new agent version when the alias itself changes, so each alias
+description carries `configuration_hash(...)` of everything its agent is built from (FACTS.md).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +31,41 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra.bundling import REPO_ROOT
-from infra.config import inference_profile_geography
+from infra.config import inference_profile_geography, needs_marketplace_subscription
 from infra.lambda_function import PythonLambda
-from infra.nag import acknowledge
+from infra.nag import acknowledge, nag_arn
 
-AGENT_INSTRUCTION_FILE = Path(__file__).resolve().parent / "agent_instruction.txt"
+INSTRUCTIONS_DIR = Path(__file__).resolve().parent / "instructions"
+# Every agent's instruction ends with these rules (language, length, no arithmetic, proposals).
+ANSWER_RULES_FILE = INSTRUCTIONS_DIR / "answer_rules.txt"
+KNOWLEDGE_BASE_RULES_FILE = INSTRUCTIONS_DIR / "knowledge_base.txt"
+SUPERVISOR_INSTRUCTION_FILE = INSTRUCTIONS_DIR / "supervisor.txt"
 INSTRUCTION_LENGTH = (40, 20_000)  # Bedrock's limits for an agent instruction
-MAX_OPERATIONS_PER_ACTION_GROUP = 11
+COLLABORATION_INSTRUCTION_LENGTH = (1, 4_000)  # AWS::Bedrock::Agent AgentCollaborator
+# Routing mode sends a question that plainly belongs to one collaborator straight to it (one
+# model hop less: lower latency and tokens, which matters behind Chatbot's 120 s limit) and
+# falls back to full supervision when a question needs several collaborators.
+# https://docs.aws.amazon.com/bedrock/latest/userguide/create-multi-agent-collaboration.html
+COLLABORATION_MODE = "SUPERVISOR_ROUTER"
+# Follow-up questions in a Slack thread need the earlier turns.
+RELAY_CONVERSATION_HISTORY = "TO_COLLABORATOR"
+MAX_COLLABORATORS = 10  # "Agent Collaborators per Agent" default quota
 IDLE_SESSION_TTL_SECONDS = 600
 ALIAS_NAME = "live"
 MODEL_INVOCATION_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
 # Through a cross-Region inference profile the agent also reads the profile and the model.
 INFERENCE_PROFILE_ACTIONS = ("bedrock:GetInferenceProfile", "bedrock:GetFoundationModel")
+# A supervisor reads and invokes its collaborators' aliases.
+# https://docs.aws.amazon.com/bedrock/latest/userguide/agents-permissions.html
+COLLABORATOR_ACTIONS = ("bedrock:GetAgentAlias", "bedrock:InvokeAgent")
+# An account's first call to a third-party model subscribes the account through AWS
+# Marketplace, with the caller's permissions; without them the call (and every later one)
+# fails with AccessDeniedException. Subscribe is the only Marketplace action that takes the
+# aws-marketplace:ProductId condition.
+# https://docs.aws.amazon.com/bedrock/latest/userguide/model-access.html
+# https://docs.aws.amazon.com/bedrock/latest/userguide/model-access-permissions.html
+MARKETPLACE_VIEW_ACTION = "aws-marketplace:ViewSubscriptions"
+MARKETPLACE_SUBSCRIBE_ACTION = "aws-marketplace:Subscribe"
 
 ACTION_GROUP_TIMEOUT = cdk.Duration.seconds(60)
 ACTION_GROUP_MEMORY_MB = 512
@@ -87,19 +116,20 @@ INCIDENT_DESCRIPTION = (
 )
 KNOWLEDGE_BASE_ID_ENV = "KNOWLEDGE_BASE_ID"
 # The APIs the incident tools call, all read-only (Logs Insights queries only read; StopQuery
-# cancels the tool's own query). bedrock:Retrieve is granted separately, on the Knowledge Base.
+# cancels the tool's own query). bedrock:Retrieve is granted separately, on the Knowledge Base,
+# and logs:StartQuery on the log groups the tools may query (`LOG_QUERY_ACTIONS`).
 INCIDENT_ACTIONS = (
     "cloudwatch:DescribeAlarms",
     "cloudwatch:DescribeAlarmHistory",
     "cloudwatch:GetMetricData",
     "logs:DescribeLogGroups",
-    "logs:StartQuery",
     "logs:GetQueryResults",
     "logs:StopQuery",
     "cloudtrail:LookupEvents",
     "cloudformation:DescribeStacks",
     "lambda:ListFunctions",
-    "lambda:GetFunction",
+    # Configuration only: GetFunction would also hand out a download URL for the code.
+    "lambda:GetFunctionConfiguration",
     "lambda:ListTags",
     "ecs:ListClusters",
     "ecs:ListServices",
@@ -108,6 +138,9 @@ INCIDENT_ACTIONS = (
     "ec2:DescribeRegions",
     "rds:DescribeDBInstances",
 )
+LOG_QUERY_ACTIONS = ("logs:StartQuery",)
+# Read by incident.logs (a test checks the name): comma-separated log-group name prefixes.
+LOG_GROUP_PREFIXES_ENV = "INCIDENT_LOG_GROUP_PREFIXES"
 INCIDENT_WHY_ALL_RESOURCES = (
     "Read-only incident tools look at whatever alarm, log group, stack, function, service, "
     "instance or database the team names during an incident, in any region: the resources are "
@@ -186,10 +219,12 @@ def configuration_hash(
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
 
 
-def guardrail_configuration() -> str:
+def guardrail_configuration(*, tier: str, profile_id: str | None) -> str:
     """The guardrail's settings as canonical JSON (hashed into the version and the alias)."""
     return json.dumps(
         {
+            "tier": tier,
+            "profile_id": profile_id,
             "content_filters": CONTENT_FILTERS,
             "masked_pii_types": MASKED_PII_TYPES,
             "masked_patterns": MASKED_PATTERNS,
@@ -220,11 +255,8 @@ def read_api_schema(package_dir: Path) -> str:
     problems = []
     if schema.get("openapi") != "3.0.0":
         problems.append(f"'openapi' is {schema.get('openapi')!r}; Bedrock accepts only '3.0.0'")
-    if not 1 <= len(operations) <= MAX_OPERATIONS_PER_ACTION_GROUP:
-        problems.append(
-            f"{len(operations)} operations; an action group takes 1-"
-            f"{MAX_OPERATIONS_PER_ACTION_GROUP} (split the group)"
-        )
+    if not operations:
+        problems.append("no operations")
     if any("operationId" not in operation for operation in operations):
         problems.append("every operation needs an operationId")
     if problems:
@@ -232,15 +264,33 @@ def read_api_schema(package_dir: Path) -> str:
     return json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
 
 
-def read_instruction(path: Path) -> str:
-    instruction = path.read_text(encoding="utf-8").strip()
+def operation_count(api_schema: str) -> int:
+    """How many APIs an action group adds to its agent's "APIs per Agent" quota."""
+    paths: dict[str, Any] = json.loads(api_schema).get("paths", {})
+    return sum(
+        1
+        for methods in paths.values()
+        for method, operation in methods.items()
+        if method in ("get", "post", "put", "patch", "delete") and isinstance(operation, dict)
+    )
+
+
+def compose_instruction(role_file: Path, *, knowledge_base: bool) -> str:
+    """An agent's instruction: its role, the knowledge-base rules if it has the Knowledge Base,
+    and the answer rules every agent follows."""
+    files = [role_file, *([KNOWLEDGE_BASE_RULES_FILE] if knowledge_base else []), ANSWER_RULES_FILE]
+    instruction = "\n\n".join(path.read_text(encoding="utf-8").strip() for path in files)
     low, high = INSTRUCTION_LENGTH
     if not low <= len(instruction) <= high:
         raise ValueError(
-            f"{path} has {len(instruction)} characters; a Bedrock agent instruction takes "
-            f"{low}-{high}"
+            f"{role_file} makes an instruction of {len(instruction)} characters; a Bedrock "
+            f"agent instruction takes {low}-{high}"
         )
     return instruction
+
+
+class AgentQuotaError(ValueError):
+    """An agent would exceed a Bedrock per-agent quota: deploying it would fail."""
 
 
 def model_invocation_resources(stack: cdk.Stack, foundation_model_id: str) -> list[str]:
@@ -289,10 +339,12 @@ class ActionGroupFunction(PythonLambda):
         read_only_actions: Sequence[str],
         why_all_resources: str,
         environment: Mapping[str, str] | None = None,
+        reserved_concurrency: int = 0,
     ) -> None:
         self.action_group_name = action_group_name
         self.action_group_description = action_group_description
         self.api_schema = read_api_schema(package_dir)
+        self.operation_count = operation_count(self.api_schema)
         super().__init__(
             scope,
             construct_id,
@@ -304,6 +356,9 @@ class ActionGroupFunction(PythonLambda):
             environment={SCAN_REGIONS_ENV: ",".join(scan_regions), **(environment or {})},
             timeout=ACTION_GROUP_TIMEOUT,
             memory_size=ACTION_GROUP_MEMORY_MB,
+            # A cap bounds what a looping agent can run at once; 0 leaves it unreserved, which
+            # a fresh account's concurrency quota requires (README: First day).
+            reserved_concurrency=reserved_concurrency or None,
         )
         self.tool_policy = iam.Policy(
             self,
@@ -334,10 +389,12 @@ class CostInsightsActionGroup(ActionGroupFunction):
         *,
         log_retention_days: int,
         scan_regions: Sequence[str],
+        reserved_concurrency: int = 0,
     ) -> None:
         super().__init__(
             scope,
             construct_id,
+            reserved_concurrency=reserved_concurrency,
             action_group_name="cost-insights",
             action_group_description=COST_INSIGHTS_DESCRIPTION,
             package_dir=COST_INSIGHTS_PACKAGE_DIR,
@@ -359,10 +416,13 @@ class IncidentActionGroup(ActionGroupFunction):
         knowledge_base: bedrock.CfnKnowledgeBase,
         log_retention_days: int,
         scan_regions: Sequence[str],
+        log_group_prefixes: Sequence[str] = (),
+        reserved_concurrency: int = 0,
     ) -> None:
         super().__init__(
             scope,
             construct_id,
+            reserved_concurrency=reserved_concurrency,
             action_group_name="incident",
             action_group_description=INCIDENT_DESCRIPTION,
             package_dir=INCIDENT_PACKAGE_DIR,
@@ -370,8 +430,34 @@ class IncidentActionGroup(ActionGroupFunction):
             scan_regions=scan_regions,
             read_only_actions=INCIDENT_ACTIONS,
             why_all_resources=INCIDENT_WHY_ALL_RESOURCES,
-            environment={KNOWLEDGE_BASE_ID_ENV: knowledge_base.attr_knowledge_base_id},
+            environment={
+                KNOWLEDGE_BASE_ID_ENV: knowledge_base.attr_knowledge_base_id,
+                LOG_GROUP_PREFIXES_ENV: ",".join(log_group_prefixes),
+            },
         )
+        # Logs Insights reads (and bills per GB scanned) only the configured log groups.
+        stack = cdk.Stack.of(self)
+        query_arns = [
+            stack.format_arn(
+                service="logs",
+                region="*",
+                resource="log-group",
+                resource_name=f"{prefix}*",
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for prefix in (log_group_prefixes or ("",))
+        ]
+        self.tool_policy.add_statements(
+            iam.PolicyStatement(actions=list(LOG_QUERY_ACTIONS), resources=query_arns)
+        )
+        for arn in query_arns:
+            acknowledge(
+                self.tool_policy,
+                f"AwsSolutions-IAM5[Resource::{nag_arn(self, arn)}]",
+                "Logs Insights StartQuery on the log groups whose names start with a configured "
+                "prefix (incident_log_group_prefixes; empty: every group, as the README says), "
+                "in any region the team names during an incident. Queries only read.",
+            )
         # find_similar_incidents searches past incidents in this one Knowledge Base.
         self.tool_policy.add_statements(
             iam.PolicyStatement(
@@ -382,16 +468,28 @@ class IncidentActionGroup(ActionGroupFunction):
 
 
 class AgentGuardrail(Construct):
-    """Content filters and credential masking, published as a numbered version.
+    """Content and prompt-attack filters, credential masking, published as a numbered version.
+
+    With a guardrail cross-Region profile (`profile_id`) the filters run on the Standard tier,
+    which supports Korean; the Classic tier supports English, French and Spanish only and is
+    ineffective for other languages. Standard requires cross-Region guardrail inference.
+    https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-tiers.html
+    https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-supported-languages.html
 
     A version is a snapshot: its description carries a hash of the configuration, so a changed
     configuration replaces the version resource and publishes a new one.
-    Exposes `guardrail`, `version` and `configuration` (canonical JSON).
+    Exposes `guardrail`, `version`, `configuration` (canonical JSON), `tier`, `profile_id`, and
+    `grant_apply(role)`.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, name_prefix: str) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, name_prefix: str, profile_id: str | None
+    ) -> None:
         super().__init__(scope, construct_id)
-        self.configuration = guardrail_configuration()
+        stack = cdk.Stack.of(self)
+        self.profile_id = profile_id
+        self.tier = "STANDARD" if profile_id else "CLASSIC"
+        self.configuration = guardrail_configuration(tier=self.tier, profile_id=profile_id)
         self.guardrail = bedrock.CfnGuardrail(
             self,
             "Guardrail",
@@ -405,7 +503,20 @@ class AgentGuardrail(Construct):
                         type=type_, input_strength=input_strength, output_strength=output_strength
                     )
                     for type_, input_strength, output_strength in CONTENT_FILTERS
-                ]
+                ],
+                content_filters_tier_config=bedrock.CfnGuardrail.ContentFiltersTierConfigProperty(
+                    tier_name=self.tier
+                ),
+            ),
+            # CloudFormation takes the profile's full ARN, with this account's ID.
+            cross_region_config=(
+                bedrock.CfnGuardrail.GuardrailCrossRegionConfigProperty(
+                    guardrail_profile_arn=stack.format_arn(
+                        service="bedrock", resource="guardrail-profile", resource_name=profile_id
+                    )
+                )
+                if profile_id
+                else None
             ),
             sensitive_information_policy_config=bedrock.CfnGuardrail.SensitiveInformationPolicyConfigProperty(
                 pii_entities_config=[
@@ -428,38 +539,158 @@ class AgentGuardrail(Construct):
             description=f"Guardrail configuration {digest}",
         )
 
+    def apply_statement(self) -> iam.PolicyStatement:
+        """bedrock:ApplyGuardrail on this guardrail and, on the Standard tier, on its profile in
+        every region the profile routes to (guardrail-profiles-permissions.html)."""
+        resources = [self.guardrail.attr_guardrail_arn]
+        if self.profile_id:
+            resources.append(self.profile_arn_any_region())
+        return iam.PolicyStatement(actions=["bedrock:ApplyGuardrail"], resources=resources)
 
-class OpsAgent(Construct):
-    """The Bedrock Agent, its service role and its `live` alias.
+    def profile_arn_any_region(self) -> str:
+        return cdk.Stack.of(self).format_arn(
+            service="bedrock",
+            region="*",
+            resource="guardrail-profile",
+            resource_name=self.profile_id,
+        )
 
-    Exposes `agent`, `alias`, `role` and `configuration_hash`.
+
+@dataclass(frozen=True, kw_only=True)
+class CollaboratorSpec:
+    """One specialist the supervisor routes to.
+
+    `name` is the collaborator name (letters, digits, '_' or '-') and the agent name's suffix;
+    `routing` is the collaboration instruction: when the supervisor hands a question over.
     """
+
+    construct_id: str
+    name: str
+    description: str
+    instruction_file: Path
+    routing: str
+
+
+COLLABORATORS: tuple[CollaboratorSpec, ...] = (
+    CollaboratorSpec(
+        construct_id="CostAgent",
+        name="cost",
+        description="Cost specialist: spend, forecast, anomalies, waste and savings",
+        instruction_file=INSTRUCTIONS_DIR / "cost.txt",
+        routing=(
+            "Hand over every question about AWS spend and saving money: costs and bills, what "
+            "changed and why, forecasts, cost anomalies, expensive or idle resources, "
+            "rightsizing, Savings Plans and Reserved Instances, Graviton, Spot and serverless "
+            "candidates, and the team's cost runbooks."
+        ),
+    ),
+    CollaboratorSpec(
+        construct_id="IncidentAgent",
+        name="incident",
+        description="Incident specialist: alarms, logs, changes, resources, past incidents",
+        instruction_file=INSTRUCTIONS_DIR / "incident.txt",
+        routing=(
+            "Hand over every question about operations and incidents: active alarms, errors "
+            "and log searches, outages and latency, recent deployments and changes, resource "
+            "health and metrics, pasted error messages, past incidents and operational runbooks."
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Collaborator:
+    """A collaborator as the supervisor sees it: its spec and its deployed agent."""
+
+    spec: CollaboratorSpec
+    agent: BedrockAgent
+
+
+class BedrockAgent(Construct):
+    """One Bedrock agent, its service role and its `live` alias.
+
+    A collaborator carries action groups (and the Knowledge Base); a supervisor carries
+    `collaborators` and routes to them (`COLLABORATION_MODE`). Synth fails with
+    `AgentQuotaError` when the agent's APIs, counted over all its action groups, exceed
+    `max_apis` (Bedrock's "APIs per Agent" quota: creation would fail).
+
+    Exposes `agent`, `alias`, `role`, `instruction`, `api_count` and `configuration_hash`.
+    """
+
+    agent: bedrock.CfnAgent
+    alias: bedrock.CfnAgentAlias
+    configuration_hash: str
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        name_prefix: str,
+        agent_name: str,
+        description: str,
+        instruction: str,
         foundation_model_id: str,
-        knowledge_base: bedrock.CfnKnowledgeBase,
-        action_groups: Sequence[ActionGroupFunction],
         guardrail: AgentGuardrail,
-        instruction_file: Path = AGENT_INSTRUCTION_FILE,
+        max_apis: int,
+        action_groups: Sequence[ActionGroupFunction] = (),
+        knowledge_base: bedrock.CfnKnowledgeBase | None = None,
+        collaborators: Sequence[Collaborator] = (),
+        marketplace_product_ids: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
-        if not action_groups:
-            raise ValueError("OpsAgent needs at least one action group")
+        if not action_groups and not collaborators:
+            raise ValueError(f"agent {agent_name} needs action groups or collaborators")
+        self.api_count = sum(group.operation_count for group in action_groups)
+        if self.api_count > max_apis:
+            counts = ", ".join(f"{g.action_group_name}: {g.operation_count}" for g in action_groups)
+            raise AgentQuotaError(
+                f"agent {agent_name} would carry {self.api_count} APIs ({counts}), over the "
+                f"'APIs per Agent' quota of {max_apis} that Bedrock counts over all of an "
+                "agent's action groups; creating it would fail. Move tools to another "
+                "collaborator (infra/agent.py COLLABORATORS), or, if Service Quotas shows a "
+                "raised quota (L-6B2DA87E) for this account and region, set "
+                "-c max_apis_per_agent=<quota>."
+            )
+        if len(collaborators) > MAX_COLLABORATORS:
+            raise AgentQuotaError(
+                f"agent {agent_name} has {len(collaborators)} collaborators; a supervisor takes "
+                f"at most {MAX_COLLABORATORS}"
+            )
         stack = cdk.Stack.of(self)
-        instruction = read_instruction(instruction_file)
-        agent_name = f"{name_prefix}-agent"
-        agent_description = "Ops colleague for AWS cost and incidents, used from Slack"
+        self.instruction = instruction
 
         model_resources = model_invocation_resources(stack, foundation_model_id)
+        statements = [
+            iam.PolicyStatement(
+                actions=list(MODEL_INVOCATION_ACTIONS)
+                + (
+                    list(INFERENCE_PROFILE_ACTIONS)
+                    if inference_profile_geography(foundation_model_id)
+                    else []
+                ),
+                resources=model_resources,
+            ),
+            *model_first_use_statements(foundation_model_id, marketplace_product_ids),
+            guardrail.apply_statement(),
+        ]
+        if knowledge_base is not None:
+            statements.append(
+                iam.PolicyStatement(
+                    actions=["bedrock:Retrieve"],
+                    resources=[knowledge_base.attr_knowledge_base_arn],
+                )
+            )
+        if collaborators:
+            statements.append(
+                iam.PolicyStatement(
+                    actions=list(COLLABORATOR_ACTIONS),
+                    resources=[c.agent.alias.attr_agent_alias_arn for c in collaborators],
+                )
+            )
         self.role = iam.Role(
             self,
             "Role",
-            description=f"Bedrock Agent {agent_name}: model, Knowledge Base and guardrail",
+            description=f"Bedrock Agent {agent_name}: model, guardrail and its tools",
             # The exact agent ARN would make a cycle (the agent names this role): any agent of
             # this account and region, and only through Bedrock.
             assumed_by=iam.ServicePrincipal(
@@ -474,60 +705,33 @@ class OpsAgent(Construct):
                 },
             ),
             # Inline, so the permissions exist before Bedrock prepares the agent.
-            inline_policies={
-                "Agent": iam.PolicyDocument(
-                    statements=[
-                        iam.PolicyStatement(
-                            actions=list(MODEL_INVOCATION_ACTIONS)
-                            + (
-                                list(INFERENCE_PROFILE_ACTIONS)
-                                if inference_profile_geography(foundation_model_id)
-                                else []
-                            ),
-                            resources=model_resources,
-                        ),
-                        iam.PolicyStatement(
-                            actions=["bedrock:Retrieve"],
-                            resources=[knowledge_base.attr_knowledge_base_arn],
-                        ),
-                        iam.PolicyStatement(
-                            actions=["bedrock:ApplyGuardrail"],
-                            resources=[guardrail.guardrail.attr_guardrail_arn],
-                        ),
-                    ]
-                )
-            },
+            inline_policies={"Agent": iam.PolicyDocument(statements=statements)},
         )
-        for resource in model_resources:
-            if "*" in resource:
-                acknowledge(
-                    self.role,
-                    f"AwsSolutions-IAM5[Resource::{_nag_arn(self, resource)}]",
-                    f"'{foundation_model_id}' is a cross-Region inference profile: Bedrock "
-                    "routes each request to the same model in any region the profile covers "
-                    "(for 'global.' profiles, any commercial region, and the region-less global "
-                    "model ARN), so the model is allowed in every region. Only this one model "
-                    "ID, and only for this agent's role.",
-                )
+        self._acknowledge_wildcards(foundation_model_id, model_resources, guardrail)
 
-        api_schemas = [group.api_schema for group in action_groups]
         self.configuration_hash = configuration_hash(
             instruction=instruction,
             foundation_model_id=foundation_model_id,
-            api_schemas=api_schemas,
-            knowledge_base_description=KNOWLEDGE_BASE_DESCRIPTION,
+            api_schemas=[group.api_schema for group in action_groups],
+            knowledge_base_description=KNOWLEDGE_BASE_DESCRIPTION if knowledge_base else "",
             guardrail_configuration=guardrail.configuration,
             other={
                 "agent_name": agent_name,
-                "agent_description": agent_description,
+                "agent_description": description,
                 "idle_session_ttl_seconds": str(IDLE_SESSION_TTL_SECONDS),
                 # Create-only Knowledge Base settings are in its name: a replaced Knowledge
                 # Base must move the alias off versions that point at the old one.
-                "knowledge_base_name": knowledge_base.name,
+                "knowledge_base_name": str(knowledge_base.name) if knowledge_base else "",
                 **{
                     f"action_group:{group.action_group_name}": group.action_group_description
                     for group in action_groups
                 },
+                # A supervisor's version snapshots its collaborator associations.
+                **{
+                    f"collaborator:{c.spec.name}": f"{c.spec.routing}|{c.agent.configuration_hash}"
+                    for c in collaborators
+                },
+                "collaboration": COLLABORATION_MODE if collaborators else "",
             },
         )
 
@@ -535,7 +739,7 @@ class OpsAgent(Construct):
             self,
             "Agent",
             agent_name=agent_name,
-            description=agent_description,
+            description=description,
             agent_resource_role_arn=self.role.role_arn,
             foundation_model=foundation_model_id,
             instruction=instruction,
@@ -551,18 +755,39 @@ class OpsAgent(Construct):
                     api_schema=bedrock.CfnAgent.APISchemaProperty(payload=group.api_schema),
                 )
                 for group in action_groups
-            ],
-            knowledge_bases=[
-                bedrock.CfnAgent.AgentKnowledgeBaseProperty(
-                    knowledge_base_id=knowledge_base.attr_knowledge_base_id,
-                    description=KNOWLEDGE_BASE_DESCRIPTION,
-                    knowledge_base_state="ENABLED",
-                )
-            ],
+            ]
+            or None,
+            knowledge_bases=(
+                [
+                    bedrock.CfnAgent.AgentKnowledgeBaseProperty(
+                        knowledge_base_id=knowledge_base.attr_knowledge_base_id,
+                        description=KNOWLEDGE_BASE_DESCRIPTION,
+                        knowledge_base_state="ENABLED",
+                    )
+                ]
+                if knowledge_base is not None
+                else None
+            ),
             guardrail_configuration=bedrock.CfnAgent.GuardrailConfigurationProperty(
                 guardrail_identifier=guardrail.guardrail.attr_guardrail_id,
                 guardrail_version=guardrail.version.attr_version,
             ),
+            # Collaborators are declared on the supervisor itself, by alias ARN (an agent ARN
+            # is rejected), so CloudFormation creates every collaborator alias first and the
+            # supervisor is never prepared without collaborators.
+            agent_collaboration=COLLABORATION_MODE if collaborators else None,
+            agent_collaborators=[
+                bedrock.CfnAgent.AgentCollaboratorProperty(
+                    agent_descriptor=bedrock.CfnAgent.AgentDescriptorProperty(
+                        alias_arn=c.agent.alias.attr_agent_alias_arn
+                    ),
+                    collaborator_name=c.spec.name,
+                    collaboration_instruction=c.spec.routing,
+                    relay_conversation_history=RELAY_CONVERSATION_HISTORY,
+                )
+                for c in collaborators
+            ]
+            or None,
         )
         for group in action_groups:
             group.allow_invocation_by(self.agent)
@@ -576,20 +801,55 @@ class OpsAgent(Construct):
             description=f"Agent configuration {self.configuration_hash}",
         )
 
+    def _acknowledge_wildcards(
+        self, foundation_model_id: str, model_resources: Sequence[str], guardrail: AgentGuardrail
+    ) -> None:
+        for resource in model_resources:
+            if "*" in resource:
+                acknowledge(
+                    self.role,
+                    f"AwsSolutions-IAM5[Resource::{nag_arn(self, resource)}]",
+                    f"'{foundation_model_id}' is a cross-Region inference profile: Bedrock "
+                    "routes each request to the same model in any region the profile covers "
+                    "(for 'global.' profiles, any commercial region, and the region-less global "
+                    "model ARN), so the model is allowed in every region. Only this one model "
+                    "ID, and only for this agent's role.",
+                )
+        if guardrail.profile_id:
+            acknowledge(
+                self.role,
+                f"AwsSolutions-IAM5[Resource::{nag_arn(self, guardrail.profile_arn_any_region())}]",
+                f"The Standard-tier guardrail runs through the '{guardrail.profile_id}' "
+                "cross-Region profile, which routes each check to one of its destination "
+                "regions; ApplyGuardrail must be allowed on that profile in each of them "
+                "(guardrail-profiles-permissions.html). Only this profile, this account.",
+            )
+        if needs_marketplace_subscription(foundation_model_id):
+            acknowledge(
+                self.role,
+                "AwsSolutions-IAM5[Resource::*]",
+                "AWS Marketplace Subscribe/ViewSubscriptions have no resource types: the first "
+                "call to a third-party model subscribes the account with the caller's "
+                "permissions (model-access.html). Subscribe is limited to the model's product "
+                "IDs when marketplace_product_ids is set.",
+            )
 
-def _nag_arn(scope: Construct, arn: str) -> str:
-    """An ARN as cdk-nag prints it in a finding ID (`arn:<AWS::Partition>:...`)."""
-    return _render(cdk.Stack.of(scope).resolve(arn))
 
-
-def _render(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return str(separator).join(_render(part) for part in parts)
-    if isinstance(value, dict) and "Ref" in value:
-        return f"<{value['Ref']}>"
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        return "<{}.{}>".format(*value["Fn::GetAtt"])
-    raise ValueError(f"cannot render {value!r} as cdk-nag does")
+def model_first_use_statements(
+    foundation_model_id: str, product_ids: Sequence[str]
+) -> list[iam.PolicyStatement]:
+    """What the role that makes an account's first call to a third-party model needs: the
+    Marketplace subscription Bedrock starts on that call. None for models AWS sells itself."""
+    if not needs_marketplace_subscription(foundation_model_id):
+        return []
+    subscribe = iam.PolicyStatement(
+        actions=[MARKETPLACE_SUBSCRIBE_ACTION],
+        resources=["*"],  # Marketplace actions have no resource types
+        conditions=(
+            {"ForAnyValue:StringEquals": {"aws-marketplace:ProductId": list(product_ids)}}
+            if product_ids
+            else None
+        ),
+    )
+    view = iam.PolicyStatement(actions=[MARKETPLACE_VIEW_ACTION], resources=["*"])
+    return [subscribe, view]

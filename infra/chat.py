@@ -2,15 +2,20 @@
 
 - `NotificationTopic`: one KMS-encrypted, TLS-only SNS topic that Cost Anomaly Detection,
   CloudWatch alarms and the report functions publish to, and that Chatbot delivers to Slack.
-- `CostAnomalyAlerts`: a per-service anomaly monitor and an immediate subscription above a
-  dollar threshold.
+- `CostAnomalyAlerts`: the account's per-service anomaly monitor (reused when it exists, created
+  when not, looked up at deploy time by `ServiceMonitorLookup`) and an immediate subscription
+  above a dollar threshold.
 - `DailyCostReport`: `lambdas/cost_report` (which reuses the `cost_insights` tools) on an
   EventBridge Scheduler cron in the team's time zone, with retries and a dead-letter queue.
 - `TryIt`: a function that posts sample notifications, to check the Slack wiring by hand.
 - `ProjectHealthAlarms`: errors and throttles of every project function, every dead-letter
   queue's depth and failed Knowledge Base ingestion jobs, all alarming to the topic.
 - `SlackChannel`: the Chatbot channel, its role and its guardrail policy, both allowed to
-  invoke only this agent's alias. Guardrails are always set: unset means AdministratorAccess.
+  invoke only the supervisor agent's alias. Guardrails are always set: unset means
+  AdministratorAccess.
+
+Chatbot and Cost Explorer are global services, so their names carry the region
+(`global_name`): one prefix can be deployed to two regions of an account.
 
 `ChatStack` composes them. It always synthesizes: without Slack settings the topic, alerts,
 report and alarms still exist (subscribe to the topic by other means), only the channel is
@@ -35,26 +40,29 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import custom_resources
 from constructs import Construct
 
 from infra.agent import (
     COST_INSIGHTS_PACKAGE_DIR,
     SCAN_REGIONS_ENV,
     ActionGroupFunction,
-    OpsAgent,
+    BedrockAgent,
 )
 from infra.bundling import REPO_ROOT
 from infra.config import ReportLanguage, Settings, SlackSettings
 from infra.knowledge_base import KnowledgeSync
 from infra.lambda_function import METRICS_NAMESPACE, PythonLambda
-from infra.nag import acknowledge
+from infra.nag import acknowledge, nag_arn
 
 COST_REPORT_PACKAGE_DIR = REPO_ROOT / "lambdas" / "cost_report"
 TRY_IT_PACKAGE_DIR = REPO_ROOT / "lambdas" / "try_it"
+ANOMALY_MONITOR_PACKAGE_DIR = REPO_ROOT / "lambdas" / "anomaly_monitor"
 
 # Environment the notification functions read.
 TOPIC_ARN_ENV = "TOPIC_ARN"
 REPORT_LANGUAGE_ENV = "REPORT_LANGUAGE"
+CONNECTOR_NAME_ENV = "AGENT_CONNECTOR_NAME"  # read by opsagent_shared.notifications
 
 # Runtime packages a function's asset includes besides its own and opsagent_shared.
 EXTRA_PACKAGES: dict[str, tuple[Path, ...]] = {"cost_report": (COST_INSIGHTS_PACKAGE_DIR,)}
@@ -83,17 +91,19 @@ PUBLISHER_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
 INGESTION_FAILED_METRIC = "IngestionJobsFailed"
 INGESTION_SERVICE = "kb-sync"
 
-# What the Chatbot channel needs besides invoking the agent: reading alarms and rendering the
-# metric chart that Chatbot attaches to a CloudWatch alarm notification.
-CHATBOT_NOTIFICATION_ACTIONS = (
-    "cloudwatch:DescribeAlarms",
-    "cloudwatch:GetMetricData",
-    "cloudwatch:GetMetricWidgetImage",
-)
+# What the Chatbot channel needs besides invoking the agent: reading the project's alarms and
+# rendering the metric chart that Chatbot attaches to a CloudWatch alarm notification.
+CHATBOT_ALARM_ACTIONS = ("cloudwatch:DescribeAlarms",)
+CHATBOT_CHART_ACTIONS = ("cloudwatch:GetMetricData", "cloudwatch:GetMetricWidgetImage")
 CHATBOT_WHY_ALL_RESOURCES = (
-    "Chatbot reads the alarm and renders its metric chart for each alarm notification; "
-    "GetMetricData and GetMetricWidgetImage support no resource-level permissions and the "
-    "alarms are the project's own, named by CloudFormation. Explicit read actions only."
+    "Chatbot renders the metric chart of each alarm notification; GetMetricData and "
+    "GetMetricWidgetImage support no resource-level permissions, so a channel member could "
+    "read any metric's values through Chatbot (README: what a channel member can see). "
+    "DescribeAlarms is limited to the project's own alarms. Explicit read actions only."
+)
+CHATBOT_WHY_PROJECT_ALARMS = (
+    "DescribeAlarms on the alarms this stack names '<stack name>-<key>' (ProjectHealthAlarms): "
+    "the set is known only by that prefix."
 )
 ADMINISTRATOR_ACCESS = "AdministratorAccess"
 
@@ -115,14 +125,18 @@ class NotificationTopic(Construct):
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
         # SNS encrypts each message with this key on the publisher's behalf, so the publishing
-        # services themselves must be allowed to use it, for this account's resources only.
+        # services themselves must be allowed to use it. The statements have the documented
+        # shape, with no condition: a condition the service's KMS call does not carry would drop
+        # every alert silently. Who may publish is limited by the topic policy below, which is
+        # where the documentation puts aws:SourceAccount.
+        # https://docs.aws.amazon.com/cost-management/latest/userguide/ad-SNS.html
+        # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
         for principal in (ANOMALY_DETECTION_PRINCIPAL, CLOUDWATCH_PRINCIPAL):
             self.key.add_to_resource_policy(
                 iam.PolicyStatement(
                     principals=[iam.ServicePrincipal(principal)],
                     actions=list(TOPIC_KEY_ACTIONS),
                     resources=["*"],  # in a key policy, "*" is this key
-                    conditions={"StringEquals": {"aws:SourceAccount": account}},
                 )
             )
         self.topic = sns.Topic(
@@ -187,9 +201,105 @@ def anomaly_threshold_expression(threshold_usd: Decimal) -> str:
     )
 
 
+def global_name(scope: Construct, name_prefix: str, suffix: str) -> str:
+    """A name for a resource of a global service (Chatbot, Cost Explorer): unique per account,
+    so it carries the region as well as the prefix."""
+    return f"{name_prefix}-{cdk.Stack.of(scope).region}-{suffix}"
+
+
+# What the monitor lookup calls. Cost Explorer has no resource ARN for CreateAnomalyMonitor;
+# the others take the account's monitor or subscription ARNs.
+# https://docs.aws.amazon.com/cost-management/latest/userguide/accesscontrol-ad.html
+MONITOR_LOOKUP_ACTIONS = ("ce:GetAnomalyMonitors", "ce:DeleteAnomalyMonitor")
+SUBSCRIPTION_LOOKUP_ACTIONS = ("ce:GetAnomalySubscriptions",)
+MONITOR_CREATE_ACTIONS = ("ce:CreateAnomalyMonitor",)
+
+
+class ServiceMonitorLookup(Construct):
+    """Deploy time: the account's per-service anomaly monitor, reused if it exists, else created
+    (`lambdas/anomaly_monitor`, through the CDK custom-resource Provider framework).
+
+    Exposes `handler` (a `PythonLambda`), `resource` and `monitor_arn` (a token).
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, monitor_name: str, log_retention_days: int
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        self.handler = PythonLambda(
+            self,
+            "Handler",
+            package_dir=ANOMALY_MONITOR_PACKAGE_DIR,
+            handler="handler.lambda_handler",
+            description="Deploy time: reuses or creates the per-service anomaly monitor",
+            service_name="anomaly-monitor",
+            log_retention_days=log_retention_days,
+        )
+
+        def ce_arn(resource: str) -> str:
+            return stack.format_arn(service="ce", region="", resource=resource, resource_name="*")
+
+        policy = iam.Policy(
+            self,
+            "Policy",
+            statements=[
+                iam.PolicyStatement(
+                    actions=list(MONITOR_LOOKUP_ACTIONS), resources=[ce_arn("anomalymonitor")]
+                ),
+                iam.PolicyStatement(
+                    actions=list(SUBSCRIPTION_LOOKUP_ACTIONS),
+                    resources=[ce_arn("anomalysubscription")],
+                ),
+                iam.PolicyStatement(actions=list(MONITOR_CREATE_ACTIONS), resources=["*"]),
+            ],
+        )
+        policy.attach_to_role(self.handler.role)
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "ce:CreateAnomalyMonitor has no resource ARN to scope to (accesscontrol-ad.html).",
+        )
+        for resource in ("anomalymonitor", "anomalysubscription"):
+            acknowledge(
+                policy,
+                f"AwsSolutions-IAM5[Resource::{nag_arn(self, ce_arn(resource))}]",
+                "The monitor to reuse is not known before the lookup: any monitor or "
+                "subscription of this account, for reads and for deleting the one it created.",
+            )
+        provider = custom_resources.Provider(
+            self,
+            "Provider",
+            on_event_handler=self.handler.function,
+            log_group=self.handler.log_group,
+        )
+        function_arn = nag_arn(self, self.handler.function.function_arn)
+        for rule_id, reason in PROVIDER_FINDINGS.items():
+            acknowledge(provider, rule_id.format(function_arn=function_arn), reason)
+        self.resource = cdk.CustomResource(
+            self,
+            "Monitor",
+            service_token=provider.service_token,
+            resource_type="Custom::AnomalyMonitor",
+            properties={"MonitorName": monitor_name},
+        )
+        self.monitor_arn = self.resource.get_att_string("MonitorArn")
+
+
+# cdk-nag findings on the CDK custom-resource Provider framework's own function.
+PROVIDER_FINDINGS = {
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+    "AWSLambdaBasicExecutionRole]": "The CDK Provider framework's function writes its logs "
+    "with the AWS managed basic execution policy; it runs only during deploys.",
+    "AwsSolutions-IAM5[Resource::{function_arn}:*]": "The "
+    "framework invokes the lookup function's versions and aliases (':*').",
+    "AwsSolutions-L1": "The framework's runtime is chosen by aws-cdk-lib and moves with it.",
+}
+
+
 class CostAnomalyAlerts(Construct):
-    """A per-service Cost Anomaly Detection monitor (or an existing one) with immediate alerts
-    to the topic."""
+    """The account's per-service Cost Anomaly Detection monitor with immediate alerts to the
+    topic: `existing_monitor_arn` if given, else the one found (or created) at deploy time."""
 
     def __init__(
         self,
@@ -199,25 +309,25 @@ class CostAnomalyAlerts(Construct):
         name_prefix: str,
         notifications: NotificationTopic,
         threshold_usd: Decimal,
+        log_retention_days: int,
         existing_monitor_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.monitor: ce.CfnAnomalyMonitor | None = None
+        self.lookup: ServiceMonitorLookup | None = None
         if existing_monitor_arn:
             monitor_arn = existing_monitor_arn
         else:
-            self.monitor = ce.CfnAnomalyMonitor(
+            self.lookup = ServiceMonitorLookup(
                 self,
-                "Monitor",
-                monitor_name=f"{name_prefix}-services",
-                monitor_type="DIMENSIONAL",
-                monitor_dimension="SERVICE",
+                "ServiceMonitor",
+                monitor_name=global_name(self, name_prefix, "services"),
+                log_retention_days=log_retention_days,
             )
-            monitor_arn = self.monitor.attr_monitor_arn
+            monitor_arn = self.lookup.monitor_arn
         self.subscription = ce.CfnAnomalySubscription(
             self,
             "Subscription",
-            subscription_name=f"{name_prefix}-anomalies",
+            subscription_name=global_name(self, name_prefix, "anomalies"),
             frequency="IMMEDIATE",  # IMMEDIATE alerts go to SNS only
             monitor_arn_list=[monitor_arn],
             subscribers=[
@@ -249,6 +359,7 @@ class DailyCostReport(Construct):
         schedule_expression: str,
         timezone: str,
         language: ReportLanguage,
+        connector_name: str,
         scan_regions: Sequence[str],
         log_retention_days: int,
     ) -> None:
@@ -267,6 +378,7 @@ class DailyCostReport(Construct):
             environment={
                 TOPIC_ARN_ENV: notifications.topic.topic_arn,
                 REPORT_LANGUAGE_ENV: language.value,
+                CONNECTOR_NAME_ENV: connector_name,
                 SCAN_REGIONS_ENV: ",".join(scan_regions),
             },
         )
@@ -350,6 +462,7 @@ class TryIt(Construct):
         *,
         notifications: NotificationTopic,
         language: ReportLanguage,
+        connector_name: str,
         log_retention_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -364,6 +477,7 @@ class TryIt(Construct):
             environment={
                 TOPIC_ARN_ENV: notifications.topic.topic_arn,
                 REPORT_LANGUAGE_ENV: language.value,
+                CONNECTOR_NAME_ENV: connector_name,
             },
         )
         notifications.grant_publish(self.handler.role)
@@ -446,6 +560,9 @@ class ProjectHealthAlarms(Construct):
         alarm = cloudwatch.Alarm(
             self,
             "".join(part.title() for part in key.split("-")),
+            # Named under the stack's name, so the Chatbot guardrail can allow reading these
+            # alarms and no others (`project_alarms_arn`).
+            alarm_name=f"{cdk.Stack.of(self).stack_name}-{key}",
             alarm_description=description,
             metric=metric,
             threshold=1,
@@ -466,12 +583,33 @@ def invoke_agent_statement(alias: bedrock.CfnAgentAlias) -> iam.PolicyStatement:
     )
 
 
-def notification_read_statement() -> iam.PolicyStatement:
-    return iam.PolicyStatement(
-        sid="ReadAlarmsForNotifications",
-        actions=list(CHATBOT_NOTIFICATION_ACTIONS),
-        resources=["*"],
+def project_alarms_arn(scope: Construct) -> str:
+    """Every alarm `ProjectHealthAlarms` names in this stack (`<stack name>-<key>`)."""
+    stack = cdk.Stack.of(scope)
+    return stack.format_arn(
+        service="cloudwatch",
+        resource="alarm",
+        resource_name=f"{stack.stack_name}-*",
+        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
     )
+
+
+def notification_read_statements(scope: Construct) -> list[iam.PolicyStatement]:
+    """What Chatbot reads to show an alarm notification: the project's own alarms, and the
+    metric chart it attaches (AWS's notifications-only policy grants cloudwatch Describe*/Get*/
+    List* on every resource; this keeps only the three calls a notification needs)."""
+    return [
+        iam.PolicyStatement(
+            sid="ReadProjectAlarms",
+            actions=list(CHATBOT_ALARM_ACTIONS),
+            resources=[project_alarms_arn(scope)],
+        ),
+        iam.PolicyStatement(
+            sid="RenderAlarmCharts",
+            actions=list(CHATBOT_CHART_ACTIONS),
+            resources=["*"],
+        ),
+    ]
 
 
 class SlackChannel(Construct):
@@ -500,7 +638,7 @@ class SlackChannel(Construct):
             assumed_by=iam.ServicePrincipal("chatbot.amazonaws.com"),
             inline_policies={
                 "Channel": iam.PolicyDocument(
-                    statements=[invoke_agent_statement(alias), notification_read_statement()]
+                    statements=[invoke_agent_statement(alias), *notification_read_statements(self)]
                 )
             },
         )
@@ -509,7 +647,7 @@ class SlackChannel(Construct):
             self,
             "Guardrail",
             description=f"Guardrail of the AWS Chatbot channel {name}: the most any user may do",
-            statements=[invoke_agent_statement(alias), notification_read_statement()],
+            statements=[invoke_agent_statement(alias), *notification_read_statements(self)],
         )
         self.channel = chatbot.SlackChannelConfiguration(
             self,
@@ -523,11 +661,15 @@ class SlackChannel(Construct):
             role=self.role,
             guardrail_policies=[self.guardrail_policy],
         )
+        alarms = nag_arn(self, project_alarms_arn(self))
         for scope_ in (self.role, self.guardrail_policy):
             acknowledge(scope_, "AwsSolutions-IAM5[Resource::*]", CHATBOT_WHY_ALL_RESOURCES)
+            acknowledge(
+                scope_, f"AwsSolutions-IAM5[Resource::{alarms}]", CHATBOT_WHY_PROJECT_ALARMS
+            )
 
 
-def connector_command(name: str, agent: OpsAgent) -> str:
+def connector_command(name: str, agent: BedrockAgent) -> str:
     """`@Amazon Q connector add <name> <agent ARN> <alias ID>`, with the deployed values."""
     return cdk.Fn.join(
         " ",
@@ -550,7 +692,7 @@ class ChatStack(cdk.Stack):
         construct_id: str,
         *,
         settings: Settings,
-        agent: OpsAgent,
+        agent: BedrockAgent,
         knowledge_sync: KnowledgeSync,
         action_groups: Sequence[ActionGroupFunction],
         **kwargs: object,
@@ -563,6 +705,7 @@ class ChatStack(cdk.Stack):
             name_prefix=settings.name_prefix,
             notifications=self.notifications,
             threshold_usd=settings.anomaly_threshold_usd,
+            log_retention_days=settings.log_retention_days,
             existing_monitor_arn=settings.anomaly_monitor_arn,
         )
         self.report = DailyCostReport(
@@ -572,6 +715,7 @@ class ChatStack(cdk.Stack):
             schedule_expression=settings.report_schedule,
             timezone=settings.report_timezone,
             language=settings.report_language,
+            connector_name=settings.connector,
             scan_regions=settings.scan_regions,
             log_retention_days=settings.log_retention_days,
         )
@@ -582,6 +726,7 @@ class ChatStack(cdk.Stack):
                 "TryIt",
                 notifications=self.notifications,
                 language=settings.report_language,
+                connector_name=settings.connector,
                 log_retention_days=settings.log_retention_days,
             )
         functions: list[PythonLambda] = [
@@ -606,7 +751,7 @@ class ChatStack(cdk.Stack):
             self.slack_channel = SlackChannel(
                 self,
                 "Slack",
-                name=settings.name_prefix,
+                name=global_name(self, settings.name_prefix, "slack"),
                 slack=settings.slack,
                 notifications=self.notifications,
                 alias=agent.alias,
@@ -615,9 +760,9 @@ class ChatStack(cdk.Stack):
             cdk.CfnOutput(
                 self,
                 "ConnectorCommand",
-                value=connector_command(settings.name_prefix, agent),
+                value=connector_command(settings.connector, agent),
                 description="Paste in the Slack channel to attach the agent, then ask with "
-                f"`@Amazon Q ask {settings.name_prefix} <question>`",
+                f"`@Amazon Q ask {settings.connector} <question>`",
             )
         cdk.CfnOutput(
             self,

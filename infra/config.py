@@ -43,6 +43,31 @@ INFERENCE_PROFILE_GEOGRAPHIES: Mapping[str, tuple[str, ...]] = {
     "global": ("",),
 }
 
+# Guardrail cross-Region profiles (Standard tier) and the source regions that may use each:
+# https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-cross-region-support.html
+GUARDRAIL_PROFILES: Mapping[str, tuple[str, ...]] = {
+    "us.guardrail.v1:0": ("us-east-1", "us-east-2", "us-west-1", "us-west-2"),
+    "us-gov.guardrail.v1:0": ("us-gov-east-1", "us-gov-west-1"),
+    "eu.guardrail.v1:0": (
+        "eu-central-1", "eu-west-1", "eu-west-3", "eu-north-1", "eu-south-1", "eu-south-2",
+        "il-central-1",
+    ),
+    "uk.guardrail.v1:0": ("eu-west-2",),
+    "ca.guardrail.v1:0": ("ca-central-1",),
+    "apac.guardrail.v1:0": (
+        "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-southeast-1", "ap-southeast-2",
+        "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ap-east-2",
+        "me-central-1",
+    ),
+}  # fmt: skip
+
+# Model providers whose Bedrock models are sold by AWS itself, with no AWS Marketplace
+# subscription on first use (every other provider's first call subscribes the account):
+# https://docs.aws.amazon.com/bedrock/latest/userguide/model-access.html
+PROVIDERS_WITHOUT_MARKETPLACE = ("amazon", "deepseek", "mistral", "meta", "qwen", "openai")
+
+DEFAULT_MAX_APIS_PER_AGENT = 11  # Bedrock's default "APIs per Agent" quota (L-6B2DA87E)
+
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
@@ -52,6 +77,12 @@ _SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{8,}$")
 _CONFLUENCE_URL = re.compile(r"^https://[a-z0-9.-]+(?::\d+)?(/wiki)?/?$")
 _ANOMALY_MONITOR_ARN = re.compile(r"^arn:aws[a-z-]*:ce::\d{12}:anomalymonitor/[A-Za-z0-9-]+$")
 _CONFLUENCE_SPACE_ID = re.compile(r"^\d{1,20}$")
+# Chatbot connector names: 1-20 letters, digits, dashes or underscores
+# (https://docs.aws.amazon.com/chatbot/latest/adminguide/bedrock-limits.html).
+_CONNECTOR_NAME = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
+_MARKETPLACE_PRODUCT_ID = re.compile(r"^prod-[a-z0-9]{8,20}$")
+# A log-group name prefix: CloudWatch Logs names take [.-_/#A-Za-z0-9].
+_LOG_GROUP_PREFIX = re.compile(r"^[A-Za-z0-9._/#-]{1,512}$")
 # EventBridge Scheduler cron: minutes hours day-of-month month day-of-week year, one of the two
 # day fields '?'.
 _SCHEDULER_CRON = re.compile(
@@ -69,6 +100,11 @@ class ChunkingStrategy(StrEnum):
     FIXED_SIZE = "FIXED_SIZE"
     SEMANTIC = "SEMANTIC"
     NONE = "NONE"
+
+
+class GuardrailTier(StrEnum):
+    STANDARD = "STANDARD"  # wider language support (Korean included); needs a CRIS profile
+    CLASSIC = "CLASSIC"  # English, French and Spanish only
 
 
 class DataRemovalPolicy(StrEnum):
@@ -126,6 +162,29 @@ class Settings:
     try_it_mode: bool = False
     # Chatbot: require each Slack user's own IAM role (set in Slack) besides the channel role.
     slack_user_role_required: bool = False
+    # The name the agent is attached under in Slack (`@Amazon Q ask <name> ...`); defaults to
+    # the name prefix.
+    connector_name: str = ""
+    # Bedrock's "APIs per Agent" quota for this account (raised through Service Quotas).
+    max_apis_per_agent: int = DEFAULT_MAX_APIS_PER_AGENT
+    guardrail_tier: GuardrailTier = GuardrailTier.STANDARD
+    # Log-group name prefixes the incident tools may query; empty means every log group.
+    incident_log_group_prefixes: tuple[str, ...] = ()
+    # AWS Marketplace product IDs of the foundation model, to scope aws-marketplace:Subscribe.
+    marketplace_product_ids: tuple[str, ...] = ()
+    # Reserved concurrency for each tool function; 0 leaves it unreserved (see README).
+    tool_reserved_concurrency: int = 0
+
+    @property
+    def connector(self) -> str:
+        return self.connector_name or self.name_prefix
+
+    @property
+    def guardrail_profile_id(self) -> str | None:
+        """The guardrail cross-Region profile for this region (Standard tier), or None."""
+        if self.guardrail_tier is not GuardrailTier.STANDARD:
+            return None
+        return guardrail_profile_for(self.region)
 
     @classmethod
     def from_context(
@@ -181,6 +240,41 @@ class Settings:
         )
         try_it_mode = reader.boolean("try_it_mode")
         slack_user_role_required = reader.boolean("slack_user_role_required")
+        connector_name = reader.optional_text(
+            "connector_name",
+            _CONNECTOR_NAME,
+            "1-20 letters, digits, dashes or underscores (the name in `@Amazon Q ask <name>`), "
+            "or empty for the name prefix",
+        )
+        max_apis = reader.optional_integer("max_apis_per_agent", minimum=1, maximum=1000)
+        guardrail_tier = reader.optional_choice(
+            "guardrail_tier", tuple(tier.value for tier in GuardrailTier)
+        )
+        standard = (guardrail_tier or GuardrailTier.STANDARD.value) == GuardrailTier.STANDARD
+        if standard and region and _REGION.match(region) and guardrail_profile_for(region) is None:
+            reader.problem(
+                "guardrail_tier",
+                GuardrailTier.STANDARD.value,
+                f"a tier {region} offers: it has no guardrail cross-Region profile, which "
+                "the Standard tier (the one that filters Korean) requires. Deploy in a "
+                "region that has one (ap-northeast-2 for Seoul), or accept the fallback with "
+                "-c guardrail_tier=CLASSIC (content and prompt-attack filters for English, "
+                "French and Spanish only)",
+            )
+        log_group_prefixes = _list_setting(
+            reader,
+            "incident_log_group_prefixes",
+            _LOG_GROUP_PREFIX,
+            "comma-separated log-group name prefixes such as '/aws/lambda/payments,/ecs/', or "
+            "empty for every log group",
+        )
+        product_ids = _list_setting(
+            reader,
+            "marketplace_product_ids",
+            _MARKETPLACE_PRODUCT_ID,
+            "comma-separated AWS Marketplace product IDs ('prod-...') of the foundation model",
+        )
+        reserved = reader.optional_integer("tool_reserved_concurrency", minimum=0, maximum=1000)
         slack = _pair(
             reader,
             (
@@ -220,6 +314,12 @@ class Settings:
             anomaly_monitor_arn=anomaly_monitor_arn,
             try_it_mode=bool(try_it_mode),
             slack_user_role_required=bool(slack_user_role_required),
+            connector_name=connector_name or "",
+            max_apis_per_agent=DEFAULT_MAX_APIS_PER_AGENT if max_apis is None else max_apis,
+            guardrail_tier=GuardrailTier(guardrail_tier or GuardrailTier.STANDARD.value),
+            incident_log_group_prefixes=log_group_prefixes,
+            marketplace_product_ids=product_ids,
+            tool_reserved_concurrency=reserved or 0,
             slack=SlackSettings(workspace_id=slack[0], channel_id=slack[1]) if slack else None,
             confluence=(
                 ConfluenceSettings(base_url=confluence[0].rstrip("/"), space_id=confluence[1])
@@ -336,6 +436,20 @@ class _ContextReader:
             return None
         return number
 
+    def optional_integer(self, key: str, *, minimum: int, maximum: int) -> int | None:
+        """A whole number within bounds; absent: None (the setting's default)."""
+        value = self._raw(key, required=False)
+        if value is None:
+            return None
+        try:
+            number = int(value)
+        except ValueError:
+            number = None
+        if number is None or not minimum <= number <= maximum:
+            self.problem(key, value, f"a whole number from {minimum} to {maximum}")
+            return None
+        return number
+
     def integer(self, key: str) -> int | None:
         value = self._raw(key, required=True)
         if value is None:
@@ -384,6 +498,40 @@ def _scan_regions(reader: _ContextReader) -> tuple[str, ...]:
         )
         return ()
     return regions
+
+
+def _list_setting(
+    reader: _ContextReader, key: str, pattern: re.Pattern[str], expected: str
+) -> tuple[str, ...]:
+    """A comma-separated list whose every item matches `pattern`; empty: ()."""
+    raw = reader._raw(key, required=False)
+    if raw is None:
+        return ()
+    items = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    bad = tuple(item for item in items if not pattern.match(item))
+    if bad or not items:
+        reader.problem(key, raw, expected + (f" (not valid: {_join(bad)})" if bad else ""))
+        return ()
+    return items
+
+
+def guardrail_profile_for(region: str) -> str | None:
+    """The guardrail cross-Region profile ID that `region` may use, or None."""
+    for profile_id, regions in GUARDRAIL_PROFILES.items():
+        if region in regions:
+            return profile_id
+    return None
+
+
+def model_provider(model_id: str) -> str:
+    """'anthropic' for 'global.anthropic.claude-...' or 'anthropic.claude-...'."""
+    first, _, rest = model_id.partition(".")
+    return rest.partition(".")[0] if first in INFERENCE_PROFILE_GEOGRAPHIES else first
+
+
+def needs_marketplace_subscription(model_id: str) -> bool:
+    """Whether an account's first call to this model subscribes it through AWS Marketplace."""
+    return model_provider(model_id) not in PROVIDERS_WITHOUT_MARKETPLACE
 
 
 def _report_schedule(reader: _ContextReader) -> str | None:

@@ -66,6 +66,7 @@ class PythonLambda(Construct):
         timeout: cdk.Duration | None = None,
         memory_size: int = 256,
         extra_packages: Sequence[Path] = (),
+        reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.service_name = service_name
@@ -96,6 +97,7 @@ class PythonLambda(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             timeout=timeout or cdk.Duration.seconds(30),
             memory_size=memory_size,
+            reserved_concurrent_executions=reserved_concurrency,
             environment={
                 "POWERTOOLS_SERVICE_NAME": service_name,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,

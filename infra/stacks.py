@@ -7,10 +7,15 @@ from aws_cdk import aws_bedrock as bedrock
 from constructs import Construct
 
 from infra.agent import (
+    COLLABORATORS,
+    SUPERVISOR_INSTRUCTION_FILE,
+    ActionGroupFunction,
     AgentGuardrail,
+    BedrockAgent,
+    Collaborator,
     CostInsightsActionGroup,
     IncidentActionGroup,
-    OpsAgent,
+    compose_instruction,
 )
 from infra.chat import ChatStack
 from infra.config import DataRemovalPolicy, Settings
@@ -76,7 +81,8 @@ class KnowledgeStack(cdk.Stack):
 
 
 class AgentStack(cdk.Stack):
-    """Stateless: the Bedrock Agent, its action groups, guardrail and alias."""
+    """Stateless: the supervisor agent users talk to, its collaborators with their action
+    groups, the guardrail and the aliases."""
 
     def __init__(
         self,
@@ -93,6 +99,7 @@ class AgentStack(cdk.Stack):
             "CostInsights",
             log_retention_days=settings.log_retention_days,
             scan_regions=settings.scan_regions,
+            reserved_concurrency=settings.tool_reserved_concurrency,
         )
         self.incident = IncidentActionGroup(
             self,
@@ -100,32 +107,73 @@ class AgentStack(cdk.Stack):
             knowledge_base=knowledge_base,
             log_retention_days=settings.log_retention_days,
             scan_regions=settings.scan_regions,
+            log_group_prefixes=settings.incident_log_group_prefixes,
+            reserved_concurrency=settings.tool_reserved_concurrency,
         )
-        self.guardrail = AgentGuardrail(self, "Guardrail", name_prefix=settings.name_prefix)
-        self.ops_agent = OpsAgent(
+        self.guardrail = AgentGuardrail(
+            self,
+            "Guardrail",
+            name_prefix=settings.name_prefix,
+            profile_id=settings.guardrail_profile_id,
+        )
+        tools: dict[str, list[ActionGroupFunction]] = {
+            "cost": [self.cost_insights],
+            "incident": [self.incident],
+        }
+        agent_settings = {
+            "foundation_model_id": settings.foundation_model_id,
+            "guardrail": self.guardrail,
+            "max_apis": settings.max_apis_per_agent,
+            "marketplace_product_ids": settings.marketplace_product_ids,
+        }
+        self.collaborators = [
+            Collaborator(
+                spec,
+                BedrockAgent(
+                    self,
+                    spec.construct_id,
+                    agent_name=f"{settings.name_prefix}-{spec.name}",
+                    description=spec.description,
+                    instruction=compose_instruction(spec.instruction_file, knowledge_base=True),
+                    action_groups=tools[spec.name],
+                    knowledge_base=knowledge_base,
+                    **agent_settings,  # type: ignore[arg-type]
+                ),
+            )
+            for spec in COLLABORATORS
+        ]
+        # "OpsAgent" keeps the supervisor's logical IDs: the Slack connector names its ARN and
+        # alias ID, and a renamed resource would be a new agent with new IDs.
+        self.supervisor = BedrockAgent(
             self,
             "OpsAgent",
-            name_prefix=settings.name_prefix,
-            foundation_model_id=settings.foundation_model_id,
-            knowledge_base=knowledge_base,
-            action_groups=[self.cost_insights, self.incident],
-            guardrail=self.guardrail,
+            agent_name=f"{settings.name_prefix}-agent",
+            description="Ops colleague for AWS cost and incidents, used from Slack",
+            instruction=compose_instruction(SUPERVISOR_INSTRUCTION_FILE, knowledge_base=False),
+            collaborators=self.collaborators,
+            **agent_settings,  # type: ignore[arg-type]
         )
-        agent, alias = self.ops_agent.agent, self.ops_agent.alias
-        cdk.CfnOutput(self, "AgentId", value=agent.attr_agent_id, description="Bedrock Agent ID")
+        agent, alias = self.supervisor.agent, self.supervisor.alias
+        cdk.CfnOutput(self, "AgentId", value=agent.attr_agent_id, description="Supervisor agent ID")
         cdk.CfnOutput(
             self,
             "AgentAliasId",
             value=alias.attr_agent_alias_id,
             description="Alias ID for `@Amazon Q connector add <name> <AgentArn> <AgentAliasId>`",
         )
-        cdk.CfnOutput(self, "AgentArn", value=agent.attr_agent_arn, description="Bedrock Agent ARN")
+        cdk.CfnOutput(
+            self, "AgentArn", value=agent.attr_agent_arn, description="Supervisor agent ARN"
+        )
         cdk.CfnOutput(
             self,
             "AgentAliasArn",
             value=alias.attr_agent_alias_arn,
             description="Alias ARN the Chatbot role must be allowed to bedrock:InvokeAgent",
         )
+
+    @property
+    def action_groups(self) -> list[ActionGroupFunction]:
+        return [self.cost_insights, self.incident]
 
 
 def build_app(app: cdk.App, settings: Settings) -> dict[str, cdk.Stack]:
@@ -146,17 +194,17 @@ def build_app(app: cdk.App, settings: Settings) -> dict[str, cdk.Stack]:
         settings=settings,
         knowledge_base=knowledge.store.knowledge_base,
         stack_name=f"{settings.name_prefix}-agent",
-        description="opsagent: Bedrock Agent, cost-insights and incident action groups, "
-        "guardrail (stateless)",
+        description="opsagent: supervisor agent with cost and incident collaborators, their "
+        "action groups, guardrail (stateless)",
         env=env,
     )
     chat = ChatStack(
         app,
         "Chat",
         settings=settings,
-        agent=agent.ops_agent,
+        agent=agent.supervisor,
         knowledge_sync=knowledge.sync,
-        action_groups=[agent.cost_insights, agent.incident],
+        action_groups=agent.action_groups,
         stack_name=f"{settings.name_prefix}-chat",
         description="opsagent: notifications, cost anomaly alerts, daily report, project alarms "
         "and the Slack (AWS Chatbot) channel (stateless)",

@@ -13,7 +13,7 @@ from opsagent_shared import aws
 from opsagent_shared.errors import BadRequest, CostDataUnavailable, NotEnabled
 from opsagent_shared.periods import Period
 
-CE_REGION = "us-east-1"
+CE_REGION = aws.COST_EXPLORER_REGION
 COST_METRIC = "UnblendedCost"
 ENABLE_COST_EXPLORER = (
     "Enable Cost Explorer once in the payer account (Billing and Cost Management console > "

@@ -2,12 +2,17 @@
 
 Calls: DescribeLogGroups (to check the name or expand the prefix), one StartQuery, then
 GetQueryResults polled with back-off for at most `MAX_WAIT_SECONDS`, and StopQuery if the
-query is still running then (the answer keeps the partial results).
+query is still running then, or once it has scanned `MAX_BYTES_SCANNED` (Logs Insights bills
+per GB scanned); the answer keeps the partial results.
+
+Only log groups under the deployment's `INCIDENT_LOG_GROUP_PREFIXES` can be queried (empty:
+every group); the function's IAM policy allows StartQuery on exactly those.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import string
 import time
@@ -31,6 +36,10 @@ MAX_CONTAINS_CHARS = 200
 EXAMPLE_CHARS = 300
 PATTERN_CHARS = 200
 FAILED_STATUSES = {"Failed", "Cancelled", "Timeout", "Unknown"}
+# At $0.005 per GB scanned, one query costs at most about $0.03.
+MAX_BYTES_SCANNED = 5 * 1024**3
+LOG_GROUP_PREFIXES_ENV = "INCIDENT_LOG_GROUP_PREFIXES"
+PARTIAL_SUMMARY = {"time": " (partial: timed out)", "bytes": " (partial: scan budget reached)"}
 
 # Patched by tests: the poll loop's wait and its clock.
 sleep: Callable[[float], None] = time.sleep
@@ -88,11 +97,18 @@ def run(
     except Exception as error:
         raise _mapped(error, "StartQuery", where) from error
 
-    response, timed_out = _wait(logs, query_id, where)
+    response, stopped = _wait(logs, query_id, where)
+    timed_out = stopped is not None
     notes: list[str] = []
-    if timed_out:
+    if stopped == "time":
         notes.append(
             f"query timed out after {MAX_WAIT_SECONDS:g} s; narrow the window or the filter "
+            "(results below are partial)."
+        )
+    elif stopped == "bytes":
+        notes.append(
+            f"query stopped after scanning {MAX_BYTES_SCANNED // 1024**3} GB, the per-query "
+            "budget (Logs Insights bills per GB scanned); narrow the window or the log groups "
             "(results below are partial)."
         )
     rows = [_fields(row) for row in response.get("results", [])]
@@ -122,7 +138,7 @@ def run(
     summary = (
         f"{matched} line{'' if matched == 1 else 's'}{filtered} in {target} over the last "
         f"{minutes} min"
-        + (" (partial: timed out)" if timed_out else "")
+        + (PARTIAL_SUMMARY[stopped] if stopped else "")
         + (
             f"; {len(rows)} analysed in {len(patterns)} pattern"
             f"{'' if len(patterns) == 1 else 's'}; top: {ranked[0][1].count}x "
@@ -185,6 +201,27 @@ def normalise(message: str) -> str:
     return _short(" ".join(text.split()), PATTERN_CHARS)
 
 
+def allowed_prefixes(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The log-group name prefixes this deployment may query; () means every group."""
+    raw = (environ if environ is not None else os.environ).get(LOG_GROUP_PREFIXES_ENV, "")
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _in_scope(names: Sequence[str], requested: str) -> list[str]:
+    """The names under an allowed prefix; a 400 naming the prefixes when none is."""
+    prefixes = allowed_prefixes()
+    if not prefixes:
+        return list(names)
+    allowed = [name for name in names if name.startswith(prefixes)]
+    if not allowed:
+        raise BadRequest(
+            f"'{_short(requested, 120)}' is outside the log groups this agent may query "
+            f"(names starting with {', '.join(prefixes[:10])}); an administrator can add a "
+            "prefix with the incident_log_group_prefixes setting"
+        )
+    return allowed
+
+
 def _log_groups(logs: Any, requested: str, region: str) -> list[str]:
     if not requested or requested == "*":
         raise BadRequest(
@@ -198,6 +235,7 @@ def _log_groups(logs: Any, requested: str, region: str) -> list[str]:
         names = _names_with_prefix(logs, prefix, region, MAX_PREFIX_MATCHES + 1)
         if not names:
             raise BadRequest(f"no log group in {region} starts with '{prefix}'")
+        names = _in_scope(names, requested)
         if len(names) > MAX_GROUPS:
             count = (
                 f"more than {MAX_PREFIX_MATCHES}" if len(names) > MAX_PREFIX_MATCHES else len(names)
@@ -209,7 +247,7 @@ def _log_groups(logs: Any, requested: str, region: str) -> list[str]:
         return names
     names = _names_with_prefix(logs, requested, region, 50)
     if requested in names:
-        return [requested]
+        return _in_scope([requested], requested)
     if names:
         raise BadRequest(
             f"log group '{requested}' not found in {region}; groups starting with it: "
@@ -239,8 +277,9 @@ def _names_with_prefix(logs: Any, prefix: str, region: str, most: int) -> list[s
     return names[:most]
 
 
-def _wait(logs: Any, query_id: str, region: str) -> tuple[dict[str, Any], bool]:
-    """The query's results once complete, or (partial results, True) after the time budget."""
+def _wait(logs: Any, query_id: str, region: str) -> tuple[dict[str, Any], str | None]:
+    """The query's results once complete (None), or its partial results and which budget
+    stopped it ('time' or 'bytes')."""
     started = monotonic()
     delay = FIRST_DELAY
     while True:
@@ -250,14 +289,15 @@ def _wait(logs: Any, query_id: str, region: str) -> tuple[dict[str, Any], bool]:
             raise _mapped(error, "GetQueryResults", region) from error
         status = response.get("status")
         if status == "Complete":
-            return response, False
+            return response, None
         if status in FAILED_STATUSES:
             raise ServiceUnavailable(f"the Logs Insights query ended as {status} in {region}.")
+        scanned = float(response.get("statistics", {}).get("bytesScanned", 0) or 0)
         remaining = MAX_WAIT_SECONDS - (monotonic() - started)
-        if remaining <= 0:
+        if remaining <= 0 or scanned >= MAX_BYTES_SCANNED:
             with contextlib.suppress(Exception):  # it may have finished meanwhile
                 logs.stop_query(queryId=query_id)
-            return response, True
+            return response, ("time" if remaining <= 0 else "bytes")
         sleep(min(delay, remaining))
         delay = min(delay * 2, MAX_DELAY)
 

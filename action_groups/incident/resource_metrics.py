@@ -1,8 +1,9 @@
 """Key metrics of one EC2 instance, RDS DB instance, Lambda function or ECS service.
 
 At most two calls find and check the resource (DescribeInstances, DescribeServices, or
-DescribeDBInstances then GetFunction when the type is guessed), then one GetMetricData request
-(ScanBy TimestampAscending, a handful of queries; paged only if CloudWatch pages it) returns
+DescribeDBInstances then GetFunctionConfiguration when the type is guessed), then one
+GetMetricData request (ScanBy TimestampAscending, a handful of queries; paged only if
+CloudWatch pages it) returns
 every series. Each series is summarized here: min / avg / max / p95 / last and a trend.
 """
 
@@ -273,10 +274,12 @@ def _rds(identifier: str, region: str) -> Resource | None:
 
 def _lambda(name: str, region: str) -> Resource | None:
     client = aws.client("lambda", region)
-    answer = _call(LAMBDA_NOT_FOUND, "Lambda function", client.get_function, FunctionName=name)
-    if not answer:
+    # GetFunctionConfiguration, not GetFunction: the latter also hands out a code download URL.
+    config = _call(
+        LAMBDA_NOT_FOUND, "Lambda function", client.get_function_configuration, FunctionName=name
+    )
+    if not config:
         return None
-    config = answer.get("Configuration", {})
     function = str(config.get("FunctionName", name))
     details = {
         "state": config.get("State", ""),

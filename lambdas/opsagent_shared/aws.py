@@ -25,6 +25,8 @@ RETRIES = {"mode": "adaptive", "max_attempts": 3}
 CONNECT_TIMEOUT = 3
 READ_TIMEOUT = 10
 USER_AGENT_EXTRA = "opsagent"
+# Cost Explorer (and Cost Anomaly Detection) answer from one endpoint, in us-east-1.
+COST_EXPLORER_REGION = "us-east-1"
 
 
 @cache
@@ -64,3 +66,13 @@ def error_code(error: Exception) -> str:
     if isinstance(response, dict):
         return str(response.get("Error", {}).get("Code", ""))
     return ""
+
+
+def error_message(error: Exception) -> str:
+    """The AWS error message of a botocore `ClientError`, or the error's own text."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        message = response.get("Error", {}).get("Message")
+        if message:
+            return str(message)
+    return str(error)

@@ -42,7 +42,13 @@ def bedrock_schema(app: Any, *, title: str, description: str) -> dict[str, Any]:
             operation.pop("summary", None)
             for parameter in operation.get("parameters", []):
                 parameter["schema"] = _simplify(parameter.get("schema", {}))
-    cleaned: dict[str, Any] = _without_titles(raw)
+    # Pydantic's generated titles repeat each name; `info.title` is required by OpenAPI itself.
+    info = raw.pop("info", {})
+    cleaned: dict[str, Any] = {
+        "openapi": raw.pop("openapi"),
+        "info": info,
+        **_without_titles(raw),
+    }
     return cleaned
 
 

@@ -11,12 +11,14 @@ import pytest
 from aws_cdk.assertions import Template
 
 from infra.chat import (
-    CHATBOT_NOTIFICATION_ACTIONS,
+    CHATBOT_ALARM_ACTIONS,
+    CHATBOT_CHART_ACTIONS,
     COST_REPORT_ACTIONS,
     INGESTION_FAILED_METRIC,
     INGESTION_SERVICE,
     ChatStack,
 )
+from infra.config import SettingsError
 from infra.lambda_function import METRICS_NAMESPACE
 from tests.conftest import synth_app
 
@@ -62,9 +64,16 @@ def _function_id(template: Template, service_name: str) -> str:
     (function_id,) = [
         lid
         for lid, f in _resources(template, "AWS::Lambda::Function").items()
-        if f["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == service_name
+        if _service_name(f) == service_name
     ]
     return function_id
+
+
+def _service_name(function: dict[str, Any]) -> str | None:
+    """A project function's Powertools service name (None for CDK's own helper functions)."""
+    variables = function["Properties"].get("Environment", {}).get("Variables", {})
+    name = variables.get("POWERTOOLS_SERVICE_NAME")
+    return str(name) if name is not None else None
 
 
 # --- with Slack ---------------------------------------------------------------------------
@@ -81,7 +90,8 @@ def test_channel_delivers_the_topic_with_a_guardrail_that_is_not_administrator_a
     props = channel["Properties"]
     assert props["SlackWorkspaceId"] == "T0123ABCDE"
     assert props["SlackChannelId"] == "C0123ABCDE"
-    assert props["ConfigurationName"] == "opsagent"
+    # Chatbot is global: the name carries the region, so two regions can share a prefix.
+    assert props["ConfigurationName"] == "opsagent-us-east-1-slack"
     assert props["LoggingLevel"] == "INFO"
     assert props["UserRoleRequired"] is False
     assert props["SnsTopicArns"] == [{"Ref": _topic_id(slack)}]
@@ -124,9 +134,13 @@ def test_channel_role_and_guardrail_invoke_only_this_agents_alias(slack: Templat
         output = resource["Fn::GetStackOutput"]
         assert output["StackName"] == "opsagent-agent"
         assert "OpsAgentAlias034A7F9CAgentAliasArn" in output["OutputName"]
-        others = [s for s in statements if s is not statement]
-        for other in others:
-            assert set(_as_list(other["Action"])) == set(CHATBOT_NOTIFICATION_ACTIONS), where
+        others = {frozenset(_as_list(s["Action"])): s for s in statements if s is not statement}
+        assert set(others) == {frozenset(CHATBOT_ALARM_ACTIONS), frozenset(CHATBOT_CHART_ACTIONS)}
+        # Alarms: only the project's own, which ProjectHealthAlarms names '<stack>-<key>'.
+        alarms = json.dumps(others[frozenset(CHATBOT_ALARM_ACTIONS)]["Resource"])
+        assert alarms.endswith(':alarm:opsagent-chat-*"]]}'), alarms
+        # Charts: GetMetricData/GetMetricWidgetImage have no resource-level permissions.
+        assert others[frozenset(CHATBOT_CHART_ACTIONS)]["Resource"] == "*"
         actions = {a for s in statements for a in _as_list(s["Action"])}
         assert not any(a.endswith("*") for a in actions), where
 
@@ -176,7 +190,7 @@ def test_without_slack_there_is_no_channel_but_everything_else(plain: Template) 
     assert "ConnectorCommand" not in plain.to_json().get("Outputs", {})
     for type_ in (
         "AWS::SNS::Topic",
-        "AWS::CE::AnomalyMonitor",
+        "Custom::AnomalyMonitor",
         "AWS::CE::AnomalySubscription",
         "AWS::Scheduler::Schedule",
     ):
@@ -202,7 +216,12 @@ def test_topic_is_encrypted_with_a_rotating_key_and_tls_only(either: Template) -
         }
 
 
-def test_key_lets_only_the_publishing_services_of_this_account_use_it(either: Template) -> None:
+def test_key_lets_the_publishing_services_use_it_in_the_documented_shape(
+    either: Template,
+) -> None:
+    # ad-SNS.html gives the key statement for costalerts.amazonaws.com with no condition; a
+    # condition the service's KMS call did not carry would drop every alert silently. Who may
+    # publish is limited by the topic policy (SourceAccount), tested above.
     _, key = _only(either, "AWS::KMS::Key")
     statements = key["Properties"]["KeyPolicy"]["Statement"]
     services = [s for s in statements if "Service" in s["Principal"]]
@@ -211,21 +230,23 @@ def test_key_lets_only_the_publishing_services_of_this_account_use_it(either: Te
     for statement in services:
         principals.update(_as_list(statement["Principal"]["Service"]))
         assert set(_as_list(statement["Action"])) == {"kms:GenerateDataKey*", "kms:Decrypt"}
-        assert statement["Condition"] == {
-            "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
-        }
+        assert statement["Resource"] == "*"
+        assert "Condition" not in statement
     assert principals == {"costalerts.amazonaws.com", "cloudwatch.amazonaws.com"}
 
 
 def test_anomaly_monitor_and_immediate_subscription_above_the_threshold(
     either: Template,
 ) -> None:
-    monitor_id, monitor = _only(either, "AWS::CE::AnomalyMonitor")
-    assert monitor["Properties"]["MonitorType"] == "DIMENSIONAL"
-    assert monitor["Properties"]["MonitorDimension"] == "SERVICE"
+    # No AWS::CE::AnomalyMonitor: an account allows one per-service monitor and often has
+    # AWS's default one, so the deploy-time lookup reuses it or creates one.
+    assert _resources(either, "AWS::CE::AnomalyMonitor") == {}
+    monitor_id, monitor = _only(either, "Custom::AnomalyMonitor")
+    assert monitor["Properties"]["MonitorName"] == "opsagent-us-east-1-services"
     _, subscription = _only(either, "AWS::CE::AnomalySubscription")
     props = subscription["Properties"]
     assert props["Frequency"] == "IMMEDIATE"
+    assert props["SubscriptionName"] == "opsagent-us-east-1-anomalies"
     assert props["MonitorArnList"] == [{"Fn::GetAtt": [monitor_id, "MonitorArn"]}]
     assert props["Subscribers"] == [{"Type": "SNS", "Address": {"Ref": _topic_id(either)}}]
     assert json.loads(props["ThresholdExpression"]) == {
@@ -361,11 +382,8 @@ def test_dead_letter_queues_and_failed_ingestion_alarm_to_the_topic(either: Temp
 
 def test_try_it_exists_only_in_try_it_mode(slack: Template, plain: Template) -> None:
     assert "TryItCommand" not in plain.to_json().get("Outputs", {})
-    services = {
-        f["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
-        for f in _resources(plain, "AWS::Lambda::Function").values()
-    }
-    assert services == {"cost-report"}
+    services = {_service_name(f) for f in _resources(plain, "AWS::Lambda::Function").values()}
+    assert services == {"cost-report", "anomaly-monitor", None}  # None: the Provider framework
     try_it_id = _function_id(slack, "try-it")
     props = slack.to_json()["Resources"][try_it_id]["Properties"]
     assert props["Handler"] == "try_it.handler.lambda_handler"
@@ -399,18 +417,71 @@ def test_stack_exposes_its_parts(slack_stacks: dict[str, cdk.Stack]) -> None:
 EXISTING_MONITOR = "arn:aws:ce::111122223333:anomalymonitor/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
 
 
-def test_an_existing_monitor_is_subscribed_to_instead_of_creating_one() -> None:
-    # Accounts allow one per-service monitor and often have AWS's default one already.
+def test_an_explicit_monitor_is_subscribed_to_with_no_lookup() -> None:
     template = Template.from_stack(synth_app({"anomaly_monitor_arn": EXISTING_MONITOR})[1]["chat"])
     template.resource_count_is("AWS::CE::AnomalyMonitor", 0)
+    template.resource_count_is("Custom::AnomalyMonitor", 0)
     template.has_resource_properties(
         "AWS::CE::AnomalySubscription", {"MonitorArnList": [EXISTING_MONITOR]}
     )
+    services = {_service_name(f) for f in _resources(template, "AWS::Lambda::Function").values()}
+    assert "anomaly-monitor" not in services
 
 
-def test_without_an_existing_monitor_one_is_created_and_subscribed(plain: Template) -> None:
-    (monitor_id,) = plain.find_resources("AWS::CE::AnomalyMonitor")
-    plain.has_resource_properties(
-        "AWS::CE::AnomalySubscription",
-        {"MonitorArnList": [{"Fn::GetAtt": [monitor_id, "MonitorArn"]}]},
+def test_monitor_lookup_may_read_monitors_and_create_one_and_nothing_else(
+    plain: Template,
+) -> None:
+    function_id = _function_id(plain, "anomaly-monitor")
+    props = plain.to_json()["Resources"][function_id]["Properties"]
+    assert props["Handler"] == "anomaly_monitor.handler.lambda_handler"
+    by_action = {frozenset(_as_list(s["Action"])): s for s in _role_statements(plain, function_id)}
+    ce_statements = {
+        actions: s for actions, s in by_action.items() if any(a.startswith("ce:") for a in actions)
+    }
+    assert set(ce_statements) == {
+        frozenset({"ce:GetAnomalyMonitors", "ce:DeleteAnomalyMonitor"}),
+        frozenset({"ce:GetAnomalySubscriptions"}),
+        frozenset({"ce:CreateAnomalyMonitor"}),
+    }
+    monitors = json.dumps(
+        ce_statements[frozenset({"ce:GetAnomalyMonitors", "ce:DeleteAnomalyMonitor"})]["Resource"]
     )
+    assert monitors.endswith(':anomalymonitor/*"]]}')
+    assert ce_statements[frozenset({"ce:CreateAnomalyMonitor"})]["Resource"] == "*"
+
+
+def test_connector_name_reaches_every_message_that_tells_users_what_to_type() -> None:
+    stacks = synth_app({**SLACK, "try_it_mode": "true", "connector_name": "ops_bot"})[1]
+    template = Template.from_stack(stacks["chat"])
+    for service in ("cost-report", "try-it"):
+        variables = template.to_json()["Resources"][_function_id(template, service)]["Properties"][
+            "Environment"
+        ]["Variables"]
+        assert variables["AGENT_CONNECTOR_NAME"] == "ops_bot", service
+    output = template.to_json()["Outputs"]["ConnectorCommand"]
+    assert output["Value"]["Fn::Join"][1][0] == "@Amazon Q connector add ops_bot"
+    assert "@Amazon Q ask ops_bot" in output["Description"]
+
+
+def test_connector_name_defaults_to_the_name_prefix() -> None:
+    stacks = synth_app({**SLACK, "name_prefix": "ops-prod"})[1]
+    template = Template.from_stack(stacks["chat"])
+    variables = template.to_json()["Resources"][_function_id(template, "cost-report")][
+        "Properties"
+    ]["Environment"]["Variables"]
+    assert variables["AGENT_CONNECTOR_NAME"] == "ops-prod"
+
+
+@pytest.mark.parametrize("name", ["has space", "x" * 21, "ops.bot"])
+def test_connector_names_outside_chatbot_rules_are_refused(name: str) -> None:
+    with pytest.raises(SettingsError, match="connector_name"):
+        synth_app({"connector_name": name})
+
+
+def test_project_alarms_are_named_under_the_stack(slack: Template) -> None:
+    names = [
+        a["Properties"]["AlarmName"] for a in _resources(slack, "AWS::CloudWatch::Alarm").values()
+    ]
+    assert names
+    assert all(name.startswith("opsagent-chat-") for name in names)
+    assert len(set(names)) == len(names)

@@ -1,0 +1,141 @@
+"""Deploy time: the account's per-service Cost Anomaly Detection monitor, found or created.
+
+An account may have one AWS-services monitor (DIMENSIONAL / SERVICE), and AWS creates one in
+many accounts, so creating a second one fails (CloudFormation shows `"null" (AlreadyExists)`).
+This custom resource therefore reuses the monitor that exists and creates one only when there
+is none; the anomaly subscription is attached to whichever it returns.
+
+The physical resource ID says which case it was (`reused:<arn>` or `created:<arn>`). On delete a
+reused monitor is left alone, and a created one is deleted only when no subscription uses it
+any more (another region's stack may have reused it meanwhile).
+https://docs.aws.amazon.com/cost-management/latest/userguide/manage-ad.html
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from opsagent_shared import aws
+from opsagent_shared.errors import ServiceUnavailable
+
+SERVICE_MONITOR = {"MonitorType": "DIMENSIONAL", "MonitorDimension": "SERVICE"}
+REUSED = "reused:"
+CREATED = "created:"
+# CreateAnomalyMonitor's answer when the account already has a per-service monitor.
+LIMIT_EXCEEDED_MESSAGE = "Limit exceeded on dimensional spend monitor creation"
+MONITOR_NAME_LENGTH = 1024
+
+
+class MonitorLookupFailed(ServiceUnavailable):
+    """Cost Explorer refused a call; the message says which and why (shown by CloudFormation)."""
+
+
+@dataclass(frozen=True)
+class MonitorResult:
+    physical_id: str
+
+    @property
+    def monitor_arn(self) -> str:
+        return self.physical_id.split(":", 1)[1]
+
+    @property
+    def created(self) -> bool:
+        return self.physical_id.startswith(CREATED)
+
+    def response(self) -> dict[str, Any]:
+        """What the CDK Provider framework hands back to CloudFormation."""
+        return {
+            "PhysicalResourceId": self.physical_id,
+            "Data": {"MonitorArn": self.monitor_arn, "Created": str(self.created).lower()},
+        }
+
+
+def handle(event: dict[str, Any], ce: Any) -> dict[str, Any]:
+    """A CloudFormation custom-resource request (Create, Update or Delete)."""
+    request_type = event.get("RequestType")
+    physical_id = str(event.get("PhysicalResourceId") or "")
+    if request_type == "Delete":
+        release(ce, physical_id)
+        return {"PhysicalResourceId": physical_id}
+    if request_type not in ("Create", "Update"):
+        raise ValueError(f"unknown custom resource request type {request_type!r}")
+    if request_type == "Update" and _is_ours(physical_id):
+        current = MonitorResult(physical_id)
+        if monitor_exists(ce, current.monitor_arn):
+            return current.response()
+    name = str(event.get("ResourceProperties", {}).get("MonitorName", ""))
+    if not 1 <= len(name) <= MONITOR_NAME_LENGTH:
+        raise ValueError(f"MonitorName must have 1-{MONITOR_NAME_LENGTH} characters")
+    return acquire(ce, monitor_name=name).response()
+
+
+def acquire(ce: Any, *, monitor_name: str) -> MonitorResult:
+    existing = find_service_monitor(ce)
+    if existing:
+        return MonitorResult(REUSED + existing)
+    try:
+        answer = ce.create_anomaly_monitor(
+            AnomalyMonitor={"MonitorName": monitor_name, **SERVICE_MONITOR}
+        )
+    except (ClientError, BotoCoreError) as error:
+        if LIMIT_EXCEEDED_MESSAGE in aws.error_message(error):
+            # Created meanwhile (another region's deploy): reuse it.
+            raced = find_service_monitor(ce)
+            if raced:
+                return MonitorResult(REUSED + raced)
+        raise _failed("CreateAnomalyMonitor", error) from error
+    return MonitorResult(CREATED + str(answer["MonitorArn"]))
+
+
+def find_service_monitor(ce: Any) -> str | None:
+    """The ARN of the account's AWS-services monitor, or None."""
+    try:
+        for page in ce.get_paginator("get_anomaly_monitors").paginate():
+            for monitor in page.get("AnomalyMonitors", []):
+                if all(monitor.get(key) == value for key, value in SERVICE_MONITOR.items()):
+                    return str(monitor["MonitorArn"])
+    except (ClientError, BotoCoreError) as error:
+        raise _failed("GetAnomalyMonitors", error) from error
+    return None
+
+
+def monitor_exists(ce: Any, monitor_arn: str) -> bool:
+    try:
+        answer = ce.get_anomaly_monitors(MonitorArnList=[monitor_arn])
+    except (ClientError, BotoCoreError) as error:
+        if aws.error_code(error) == "UnknownMonitorException":
+            return False
+        raise _failed("GetAnomalyMonitors", error) from error
+    return bool(answer.get("AnomalyMonitors"))
+
+
+def release(ce: Any, physical_id: str) -> None:
+    """Delete the monitor this resource created, unless a subscription still uses it."""
+    if not physical_id.startswith(CREATED):
+        return  # reused (not ours to delete), or a create that never finished
+    monitor_arn = MonitorResult(physical_id).monitor_arn
+    try:
+        pages = ce.get_paginator("get_anomaly_subscriptions").paginate(MonitorArn=monitor_arn)
+        if any(page.get("AnomalySubscriptions") for page in pages):
+            return
+        ce.delete_anomaly_monitor(MonitorArn=monitor_arn)
+    except (ClientError, BotoCoreError) as error:
+        if aws.error_code(error) in ("UnknownMonitorException", "UnknownSubscriptionException"):
+            return  # already gone
+        raise _failed("DeleteAnomalyMonitor", error) from error
+
+
+def _is_ours(physical_id: str) -> bool:
+    return physical_id.startswith((REUSED, CREATED))
+
+
+def _failed(operation: str, error: Exception) -> MonitorLookupFailed:
+    code = aws.error_code(error) or type(error).__name__
+    return MonitorLookupFailed(
+        f"Cost Explorer {operation} failed ({code}): {aws.error_message(error)[:300]}. "
+        "To skip the lookup, set -c anomaly_monitor_arn=<an existing monitor's ARN> "
+        "(aws ce get-anomaly-monitors)."
+    )
