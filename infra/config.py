@@ -255,7 +255,7 @@ class Settings:
             reader.problem(
                 "guardrail_tier",
                 GuardrailTier.STANDARD.value,
-                f"a tier {region} offers: it has no guardrail cross-Region profile, which "
+                f"a tier {region} can use: {region} has no guardrail cross-Region profile, which "
                 "the Standard tier (the one that filters Korean) requires. Deploy in a "
                 "region that has one (ap-northeast-2 for Seoul), or accept the fallback with "
                 "-c guardrail_tier=CLASSIC (content and prompt-attack filters for English, "

@@ -19,6 +19,8 @@ from opsagent_shared.errors import ConfigurationError, ServiceUnavailable
 LANGUAGES = ("ko", "en")
 DEFAULT_LANGUAGE = "ko"
 DEFAULT_CONNECTOR = "opsagent"
+# Set by infra (chat.py CONNECTOR_NAME_ENV) from the connector_name setting; a test compares.
+CONNECTOR_NAME_ENV = "AGENT_CONNECTOR_NAME"
 MAX_CONNECTOR_LENGTH = 20  # Chatbot connector names are 1-20 characters
 
 
@@ -94,7 +96,7 @@ def channel(event: object) -> Channel:
     return Channel(
         topic_arn=env.required("TOPIC_ARN"),
         language=resolve_language(requested, os.environ.get("REPORT_LANGUAGE")),
-        connector=resolve_connector(os.environ.get("AGENT_CONNECTOR_NAME")),
+        connector=resolve_connector(os.environ.get(CONNECTOR_NAME_ENV)),
     )
 
 

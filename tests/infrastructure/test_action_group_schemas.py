@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from openapi_spec_validator import validate
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from opsagent_shared.openapi import bedrock_rule_violations
 from tests.conftest import REPO_ROOT
@@ -31,6 +33,21 @@ def test_committed_schema_matches_the_resolver(group: str) -> None:
 def test_schema_follows_bedrock_rules(group: str) -> None:
     schema = json.loads((REPO_ROOT / "action_groups" / group / "openapi.json").read_text())
     assert bedrock_rule_violations(schema) == []
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_schema_is_a_valid_openapi_3_0_document(group: str) -> None:
+    # Bedrock's parser is not documented as lenient: each file must be valid OpenAPI 3.0.
+    schema = json.loads((REPO_ROOT / "action_groups" / group / "openapi.json").read_text())
+    validate(schema)
+    assert schema["info"]["title"]
+
+
+def test_the_validator_rejects_a_schema_without_info_title() -> None:
+    schema = json.loads((REPO_ROOT / "action_groups" / GROUPS[0] / "openapi.json").read_text())
+    del schema["info"]["title"]
+    with pytest.raises(OpenAPIValidationError, match="title"):
+        validate(schema)
 
 
 def test_rule_checker_catches_what_bedrock_rejects() -> None:

@@ -463,6 +463,13 @@ def test_connector_name_reaches_every_message_that_tells_users_what_to_type() ->
     assert "@Amazon Q ask ops_bot" in output["Description"]
 
 
+def test_infra_sets_the_connector_variable_the_functions_read() -> None:
+    from infra.chat import CONNECTOR_NAME_ENV
+    from opsagent_shared import notifications
+
+    assert notifications.CONNECTOR_NAME_ENV == CONNECTOR_NAME_ENV
+
+
 def test_connector_name_defaults_to_the_name_prefix() -> None:
     stacks = synth_app({**SLACK, "name_prefix": "ops-prod"})[1]
     template = Template.from_stack(stacks["chat"])

@@ -710,3 +710,92 @@ def test_logs_bad_parameters_are_400(
     status, body = invoke(handler, "/logs/query", **{"log_group": "/aws/x", **parameters})
     assert status == 400
     assert message in body["error"]
+
+
+def test_logs_query_stops_at_the_scan_budget_and_answers_partially(
+    stub_aws: Stub, fake_time: list[float]
+) -> None:
+    logs = stub_aws("logs")
+    group = "/aws/lambda/payments-api"
+    expect_groups(logs, group, [group])
+    expect_start(
+        logs,
+        [group],
+        "fields @timestamp, @message, @logStream | sort @timestamp desc | limit 200",
+        60,
+    )
+    partial = [row("2026-11-21 02:00:00.000", "ERROR boom 42")]
+    below, above = logs_module.MAX_BYTES_SCANNED - 1, logs_module.MAX_BYTES_SCANNED
+    for scanned in (below, above):
+        logs.add_response(
+            "get_query_results",
+            {
+                "status": "Running",
+                "results": partial,
+                "statistics": {"recordsMatched": 1.0, "bytesScanned": float(scanned)},
+            },
+            {"queryId": "q-1"},
+        )
+    logs.add_response("stop_query", {"success": True}, {"queryId": "q-1"})
+
+    status, body = invoke(handler, "/logs/query", log_group=group)
+
+    assert status == 200
+    assert fake_time == [0.5]  # stopped on the second poll, long before the time budget
+    assert body["timed_out"] is True
+    assert body["notes"] == [
+        "query stopped after scanning 5 GB, the per-query budget (Logs Insights bills per GB "
+        "scanned); narrow the window or the log groups (results below are partial)."
+    ]
+    assert "(partial: scan budget reached)" in body["summary"]
+
+
+def test_logs_outside_the_configured_prefixes_are_refused_before_any_query(
+    stub_aws: Stub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INCIDENT_LOG_GROUP_PREFIXES", "/aws/lambda/payments,/ecs/")
+    logs = stub_aws("logs")
+    expect_groups(logs, "/aws/lambda/search", ["/aws/lambda/search"])
+
+    status, body = invoke(handler, "/logs/query", log_group="/aws/lambda/search")
+
+    assert status == 400
+    assert body["error"] == (
+        "'/aws/lambda/search' is outside the log groups this agent may query (names starting "
+        "with /aws/lambda/payments, /ecs/); an administrator can add a prefix with the "
+        "incident_log_group_prefixes setting"
+    )  # and no start_query was stubbed: none was sent
+
+
+def test_a_prefix_search_keeps_only_the_groups_in_scope(
+    stub_aws: Stub, fake_time: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INCIDENT_LOG_GROUP_PREFIXES", "/aws/lambda/payments")
+    logs = stub_aws("logs")
+    names = [f"/aws/lambda/fn-{i:02d}" for i in range(12)] + ["/aws/lambda/payments-api"]
+    expect_groups(logs, "/aws/lambda/", names)
+    expect_start(
+        logs,
+        ["/aws/lambda/payments-api"],
+        "fields @timestamp, @message, @logStream | sort @timestamp desc | limit 200",
+        60,
+    )
+    logs.add_response(
+        "get_query_results",
+        {"status": "Complete", "results": [], "statistics": {"recordsMatched": 0.0}},
+        {"queryId": "q-1"},
+    )
+
+    status, body = invoke(handler, "/logs/query", log_group="/aws/lambda/*")
+
+    assert status == 200, body
+    assert body["total_count"] == 0
+
+
+def test_the_prefix_setting_is_read_from_the_variable_infra_sets() -> None:
+    from infra.agent import LOG_GROUP_PREFIXES_ENV
+
+    assert logs_module.LOG_GROUP_PREFIXES_ENV == LOG_GROUP_PREFIXES_ENV
+    environ = {LOG_GROUP_PREFIXES_ENV: " /a/, ,/b "}
+    assert logs_module.allowed_prefixes(environ) == ("/a/", "/b")
+    assert logs_module.allowed_prefixes({}) == ()
