@@ -517,6 +517,20 @@ def expect_start(stubber: Stubber, groups: list[str], query: str, minutes: int) 
     )
 
 
+def expect_running(stubber: Stubber, scanned_bytes: list[float]) -> None:
+    """GetQueryResults answers 'Running' with one partial row, once per entry (its bytes
+    scanned so far), then the StopQuery the tool sends when a budget runs out."""
+    partial = [row("2026-11-21 02:00:00.000", "ERROR boom 42")]
+    for scanned in scanned_bytes:
+        statistics = {"recordsMatched": 1.0, "bytesScanned": scanned}
+        stubber.add_response(
+            "get_query_results",
+            {"status": "Running", "results": partial, "statistics": statistics},
+            {"queryId": "q-1"},
+        )
+    stubber.add_response("stop_query", {"success": True}, {"queryId": "q-1"})
+
+
 def test_logs_are_grouped_into_patterns(stub_aws: Stub, fake_time: list[float]) -> None:
     logs = stub_aws("logs")
     group = "/aws/lambda/payments-api"
@@ -632,15 +646,8 @@ def test_logs_query_that_runs_too_long_is_stopped_and_answers_partially(
         "sort @timestamp desc | limit 200",
         1440,
     )
-    partial = [row("2026-11-21 02:00:00.000", "ERROR boom 42")]
     # Polls at 0, 0.5, 1.5, 3.5, ... 19.5 and 20 s: 13 answers, all still running.
-    for _ in range(13):
-        logs.add_response(
-            "get_query_results",
-            {"status": "Running", "results": partial, "statistics": {"recordsMatched": 1.0}},
-            {"queryId": "q-1"},
-        )
-    logs.add_response("stop_query", {"success": True}, {"queryId": "q-1"})
+    expect_running(logs, [1.0] * 13)
 
     status, body = invoke(handler, "/logs/query", log_group=group, contains="ERROR", minutes=1440)
 
@@ -724,19 +731,8 @@ def test_logs_query_stops_at_the_scan_budget_and_answers_partially(
         "fields @timestamp, @message, @logStream | sort @timestamp desc | limit 200",
         60,
     )
-    partial = [row("2026-11-21 02:00:00.000", "ERROR boom 42")]
-    below, above = logs_module.MAX_BYTES_SCANNED - 1, logs_module.MAX_BYTES_SCANNED
-    for scanned in (below, above):
-        logs.add_response(
-            "get_query_results",
-            {
-                "status": "Running",
-                "results": partial,
-                "statistics": {"recordsMatched": 1.0, "bytesScanned": float(scanned)},
-            },
-            {"queryId": "q-1"},
-        )
-    logs.add_response("stop_query", {"success": True}, {"queryId": "q-1"})
+    budget = float(logs_module.MAX_BYTES_SCANNED)
+    expect_running(logs, [budget - 1, budget])  # just under, then at the budget
 
     status, body = invoke(handler, "/logs/query", log_group=group)
 

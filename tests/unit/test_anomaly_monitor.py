@@ -42,6 +42,21 @@ def _event(request_type: str, physical_id: str | None = None) -> dict[str, Any]:
     return event
 
 
+def expect_monitors(
+    stub: Stubber,
+    monitors: list[dict[str, Any]],
+    params: dict[str, Any] | None = None,
+    next_page: str | None = None,
+) -> None:
+    answer: dict[str, Any] = {"AnomalyMonitors": monitors}
+    if next_page:
+        answer["NextPageToken"] = next_page
+    stub.add_response("get_anomaly_monitors", answer, {} if params is None else params)
+
+
+SERVICES_MONITOR = _monitor(SERVICES, "DIMENSIONAL", "SERVICE")
+
+
 @pytest.fixture
 def ce(stub_aws: Callable[[str], Stubber]) -> tuple[Any, Stubber]:
     stubber = stub_aws("ce")
@@ -50,16 +65,8 @@ def ce(stub_aws: Callable[[str], Stubber]) -> tuple[Any, Stubber]:
 
 def test_an_existing_services_monitor_is_reused_across_pages(ce: tuple[Any, Stubber]) -> None:
     client, stub = ce
-    stub.add_response(
-        "get_anomaly_monitors",
-        {"AnomalyMonitors": [_monitor(CUSTOM, "CUSTOM")], "NextPageToken": "p2"},
-        {},
-    )
-    stub.add_response(
-        "get_anomaly_monitors",
-        {"AnomalyMonitors": [_monitor(SERVICES, "DIMENSIONAL", "SERVICE")]},
-        {"NextPageToken": "p2"},
-    )
+    expect_monitors(stub, [_monitor(CUSTOM, "CUSTOM")], next_page="p2")
+    expect_monitors(stub, [SERVICES_MONITOR], {"NextPageToken": "p2"})
     response = handle(_event("Create"), client)
     assert response == {
         "PhysicalResourceId": f"reused:{SERVICES}",
@@ -69,7 +76,7 @@ def test_an_existing_services_monitor_is_reused_across_pages(ce: tuple[Any, Stub
 
 def test_a_services_monitor_is_created_when_the_account_has_none(ce: tuple[Any, Stubber]) -> None:
     client, stub = ce
-    stub.add_response("get_anomaly_monitors", {"AnomalyMonitors": [_monitor(CUSTOM, "CUSTOM")]}, {})
+    expect_monitors(stub, [_monitor(CUSTOM, "CUSTOM")])
     stub.add_response(
         "create_anomaly_monitor",
         {"MonitorArn": CREATED},
@@ -90,17 +97,13 @@ def test_a_services_monitor_is_created_when_the_account_has_none(ce: tuple[Any, 
 
 def test_a_monitor_created_meanwhile_by_another_deploy_is_reused(ce: tuple[Any, Stubber]) -> None:
     client, stub = ce
-    stub.add_response("get_anomaly_monitors", {"AnomalyMonitors": []}, {})
+    expect_monitors(stub, [])
     stub.add_client_error(
         "create_anomaly_monitor",
         service_error_code="ValidationException",
         service_message="Limit exceeded on dimensional spend monitor creation",
     )
-    stub.add_response(
-        "get_anomaly_monitors",
-        {"AnomalyMonitors": [_monitor(SERVICES, "DIMENSIONAL", "SERVICE")]},
-        {},
-    )
+    expect_monitors(stub, [SERVICES_MONITOR])
     assert handle(_event("Create"), client)["PhysicalResourceId"] == f"reused:{SERVICES}"
 
 
@@ -120,11 +123,7 @@ def test_a_refused_call_fails_the_deploy_with_what_to_do(ce: tuple[Any, Stubber]
 
 def test_update_keeps_a_monitor_that_still_exists(ce: tuple[Any, Stubber]) -> None:
     client, stub = ce
-    stub.add_response(
-        "get_anomaly_monitors",
-        {"AnomalyMonitors": [_monitor(SERVICES, "DIMENSIONAL", "SERVICE")]},
-        {"MonitorArnList": [SERVICES]},
-    )
+    expect_monitors(stub, [SERVICES_MONITOR], {"MonitorArnList": [SERVICES]})
     response = handle(_event("Update", f"reused:{SERVICES}"), client)
     assert response["PhysicalResourceId"] == f"reused:{SERVICES}"
 
@@ -137,7 +136,7 @@ def test_update_finds_again_when_the_monitor_was_deleted_by_hand(ce: tuple[Any, 
         service_message="monitor not found",
         expected_params={"MonitorArnList": [SERVICES]},
     )
-    stub.add_response("get_anomaly_monitors", {"AnomalyMonitors": []}, {})
+    expect_monitors(stub, [])
     stub.add_response("create_anomaly_monitor", {"MonitorArn": CREATED}, None)
     response = handle(_event("Update", f"reused:{SERVICES}"), client)
     assert response["PhysicalResourceId"] == f"created:{CREATED}"
@@ -204,10 +203,6 @@ def test_an_unknown_request_or_a_bad_name_is_refused(ce: tuple[Any, Stubber]) ->
 
 def test_the_handler_answers_the_provider_framework_with_the_arn(ce: tuple[Any, Stubber]) -> None:
     _, stub = ce
-    stub.add_response(
-        "get_anomaly_monitors",
-        {"AnomalyMonitors": [_monitor(SERVICES, "DIMENSIONAL", "SERVICE")]},
-        {},
-    )
+    expect_monitors(stub, [SERVICES_MONITOR])
     response = handler.lambda_handler(_event("Create"), FakeLambdaContext())  # type: ignore[arg-type]
     assert response["Data"]["MonitorArn"] == SERVICES
