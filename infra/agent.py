@@ -31,8 +31,9 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra.bundling import REPO_ROOT
-from infra.config import inference_profile_geography, needs_marketplace_subscription
+from infra.config import inference_profile_geography
 from infra.lambda_function import PythonLambda
+from infra.model_access import acknowledge_model_first_use, model_first_use_statements
 from infra.nag import acknowledge, nag_arn
 
 INSTRUCTIONS_DIR = Path(__file__).resolve().parent / "instructions"
@@ -58,14 +59,6 @@ INFERENCE_PROFILE_ACTIONS = ("bedrock:GetInferenceProfile", "bedrock:GetFoundati
 # A supervisor reads and invokes its collaborators' aliases.
 # https://docs.aws.amazon.com/bedrock/latest/userguide/agents-permissions.html
 COLLABORATOR_ACTIONS = ("bedrock:GetAgentAlias", "bedrock:InvokeAgent")
-# An account's first call to a third-party model subscribes the account through AWS
-# Marketplace, with the caller's permissions; without them the call (and every later one)
-# fails with AccessDeniedException. Subscribe is the only Marketplace action that takes the
-# aws-marketplace:ProductId condition.
-# https://docs.aws.amazon.com/bedrock/latest/userguide/model-access.html
-# https://docs.aws.amazon.com/bedrock/latest/userguide/model-access-permissions.html
-MARKETPLACE_VIEW_ACTION = "aws-marketplace:ViewSubscriptions"
-MARKETPLACE_SUBSCRIBE_ACTION = "aws-marketplace:Subscribe"
 
 ACTION_GROUP_TIMEOUT = cdk.Duration.seconds(60)
 ACTION_GROUP_MEMORY_MB = 512
@@ -275,11 +268,23 @@ def operation_count(api_schema: str) -> int:
     )
 
 
-def compose_instruction(role_file: Path, *, knowledge_base: bool) -> str:
-    """An agent's instruction: its role, the knowledge-base rules if it has the Knowledge Base,
-    and the answer rules every agent follows."""
-    files = [role_file, *([KNOWLEDGE_BASE_RULES_FILE] if knowledge_base else []), ANSWER_RULES_FILE]
-    instruction = "\n\n".join(path.read_text(encoding="utf-8").strip() for path in files)
+def compose_instruction(
+    role_file: Path, *, knowledge_base: bool, collaborators: Sequence[CollaboratorSpec] = ()
+) -> str:
+    """An agent's instruction: its role, for a supervisor the collaborators it routes to (from
+    the same specs as the collaboration instructions, so the two cannot drift), the
+    knowledge-base rules if it has the Knowledge Base, and the answer rules every agent
+    follows."""
+    parts = [role_file.read_text(encoding="utf-8").strip()]
+    if collaborators:
+        parts.append(
+            "Collaborators\n"
+            + "\n".join(f"- {spec.name}: {spec.routing}" for spec in collaborators)
+        )
+    if knowledge_base:
+        parts.append(KNOWLEDGE_BASE_RULES_FILE.read_text(encoding="utf-8").strip())
+    parts.append(ANSWER_RULES_FILE.read_text(encoding="utf-8").strip())
+    instruction = "\n\n".join(parts)
     low, high = INSTRUCTION_LENGTH
     if not low <= len(instruction) <= high:
         raise ValueError(
@@ -708,6 +713,7 @@ class BedrockAgent(Construct):
             inline_policies={"Agent": iam.PolicyDocument(statements=statements)},
         )
         self._acknowledge_wildcards(foundation_model_id, model_resources, guardrail)
+        acknowledge_model_first_use(self.role, foundation_model_id)
 
         self.configuration_hash = configuration_hash(
             instruction=instruction,
@@ -824,32 +830,3 @@ class BedrockAgent(Construct):
                 "regions; ApplyGuardrail must be allowed on that profile in each of them "
                 "(guardrail-profiles-permissions.html). Only this profile, this account.",
             )
-        if needs_marketplace_subscription(foundation_model_id):
-            acknowledge(
-                self.role,
-                "AwsSolutions-IAM5[Resource::*]",
-                "AWS Marketplace Subscribe/ViewSubscriptions have no resource types: the first "
-                "call to a third-party model subscribes the account with the caller's "
-                "permissions (model-access.html). Subscribe is limited to the model's product "
-                "IDs when marketplace_product_ids is set.",
-            )
-
-
-def model_first_use_statements(
-    foundation_model_id: str, product_ids: Sequence[str]
-) -> list[iam.PolicyStatement]:
-    """What the role that makes an account's first call to a third-party model needs: the
-    Marketplace subscription Bedrock starts on that call. None for models AWS sells itself."""
-    if not needs_marketplace_subscription(foundation_model_id):
-        return []
-    subscribe = iam.PolicyStatement(
-        actions=[MARKETPLACE_SUBSCRIBE_ACTION],
-        resources=["*"],  # Marketplace actions have no resource types
-        conditions=(
-            {"ForAnyValue:StringEquals": {"aws-marketplace:ProductId": list(product_ids)}}
-            if product_ids
-            else None
-        ),
-    )
-    view = iam.PolicyStatement(actions=[MARKETPLACE_VIEW_ACTION], resources=["*"])
-    return [subscribe, view]

@@ -37,6 +37,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
@@ -52,7 +53,7 @@ from infra.agent import (
 from infra.bundling import REPO_ROOT
 from infra.config import ReportLanguage, Settings, SlackSettings
 from infra.knowledge_base import KnowledgeSync
-from infra.lambda_function import METRICS_NAMESPACE, PythonLambda
+from infra.lambda_function import METRICS_NAMESPACE, PythonLambda, log_retention
 from infra.nag import acknowledge, nag_arn
 
 COST_REPORT_PACKAGE_DIR = REPO_ROOT / "lambdas" / "cost_report"
@@ -210,9 +211,15 @@ def global_name(scope: Construct, name_prefix: str, suffix: str) -> str:
 # What the monitor lookup calls. Cost Explorer has no resource ARN for CreateAnomalyMonitor;
 # the others take the account's monitor or subscription ARNs.
 # https://docs.aws.amazon.com/cost-management/latest/userguide/accesscontrol-ad.html
-MONITOR_LOOKUP_ACTIONS = ("ce:GetAnomalyMonitors", "ce:DeleteAnomalyMonitor")
+MONITOR_LOOKUP_ACTIONS = ("ce:GetAnomalyMonitors",)
 SUBSCRIPTION_LOOKUP_ACTIONS = ("ce:GetAnomalySubscriptions",)
 MONITOR_CREATE_ACTIONS = ("ce:CreateAnomalyMonitor",)
+# Tag-on-create may be authorized as TagResource; both are limited to the lookup's own tag.
+MONITOR_TAG_ACTIONS = ("ce:TagResource",)
+# Only monitors carrying the lookup's tag: never AWS's default monitor or anyone else's.
+MONITOR_DELETE_ACTIONS = ("ce:DeleteAnomalyMonitor",)
+# Must match anomaly_monitor.monitor.CREATED_BY_TAG (infra never imports runtime; a test checks).
+CREATED_BY_TAG = "opsagent:created-by"
 
 
 class ServiceMonitorLookup(Construct):
@@ -223,10 +230,11 @@ class ServiceMonitorLookup(Construct):
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, monitor_name: str, log_retention_days: int
+        self, scope: Construct, construct_id: str, *, name_prefix: str, log_retention_days: int
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
+        monitor_name = global_name(self, name_prefix, "services")
         self.handler = PythonLambda(
             self,
             "Handler",
@@ -240,12 +248,23 @@ class ServiceMonitorLookup(Construct):
         def ce_arn(resource: str) -> str:
             return stack.format_arn(service="ce", region="", resource=resource, resource_name="*")
 
+        created_by = global_name(self, name_prefix, "chat")
         policy = iam.Policy(
             self,
             "Policy",
             statements=[
                 iam.PolicyStatement(
                     actions=list(MONITOR_LOOKUP_ACTIONS), resources=[ce_arn("anomalymonitor")]
+                ),
+                iam.PolicyStatement(
+                    actions=list(MONITOR_DELETE_ACTIONS),
+                    resources=[ce_arn("anomalymonitor")],
+                    conditions={"StringEquals": {f"aws:ResourceTag/{CREATED_BY_TAG}": created_by}},
+                ),
+                iam.PolicyStatement(
+                    actions=list(MONITOR_TAG_ACTIONS),
+                    resources=[ce_arn("anomalymonitor")],
+                    conditions={"StringEquals": {f"aws:RequestTag/{CREATED_BY_TAG}": created_by}},
                 ),
                 iam.PolicyStatement(
                     actions=list(SUBSCRIPTION_LOOKUP_ACTIONS),
@@ -265,13 +284,20 @@ class ServiceMonitorLookup(Construct):
                 policy,
                 f"AwsSolutions-IAM5[Resource::{nag_arn(self, ce_arn(resource))}]",
                 "The monitor to reuse is not known before the lookup: any monitor or "
-                "subscription of this account, for reads and for deleting the one it created.",
+                "subscription of this account, for reads; deleting and tagging are limited to "
+                "monitors with the lookup's own tag.",
             )
         provider = custom_resources.Provider(
             self,
             "Provider",
             on_event_handler=self.handler.function,
-            log_group=self.handler.log_group,
+            # The framework's own function logs apart from the lookup's, with the same retention.
+            log_group=logs.LogGroup(
+                self,
+                "ProviderLogs",
+                retention=log_retention(log_retention_days),
+                removal_policy=cdk.RemovalPolicy.DESTROY,
+            ),
         )
         function_arn = nag_arn(self, self.handler.function.function_arn)
         for rule_id, reason in PROVIDER_FINDINGS.items():
@@ -281,7 +307,7 @@ class ServiceMonitorLookup(Construct):
             "Monitor",
             service_token=provider.service_token,
             resource_type="Custom::AnomalyMonitor",
-            properties={"MonitorName": monitor_name},
+            properties={"MonitorName": monitor_name, "CreatedBy": created_by},
         )
         self.monitor_arn = self.resource.get_att_string("MonitorArn")
 
@@ -320,7 +346,7 @@ class CostAnomalyAlerts(Construct):
             self.lookup = ServiceMonitorLookup(
                 self,
                 "ServiceMonitor",
-                monitor_name=global_name(self, name_prefix, "services"),
+                name_prefix=name_prefix,
                 log_retention_days=log_retention_days,
             )
             monitor_arn = self.lookup.monitor_arn

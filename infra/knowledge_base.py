@@ -33,6 +33,7 @@ from infra.bundling import REPO_ROOT
 from infra.config import ChunkingStrategy
 from infra.corpus import validate_corpus
 from infra.lambda_function import PythonLambda, log_retention
+from infra.model_access import acknowledge_model_first_use, model_first_use_statements
 from infra.nag import acknowledge, acknowledge_stack_singletons, cdk_assets_bucket_objects
 
 KNOWLEDGE_SOURCE_DIR = REPO_ROOT / "knowledge"
@@ -220,6 +221,10 @@ class KnowledgeStore(Construct):
         self.role.add_to_policy(
             iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=[embedding_model_arn])
         )
+        # A third-party embedding model (Cohere) is subscribed on the account's first call.
+        for statement in model_first_use_statements(embedding_model_id):
+            self.role.add_to_policy(statement)
+        acknowledge_model_first_use(self.role, embedding_model_id)
         # Listing is not narrowed by prefix: ingestion may also check the bucket itself
         # (HeadBucket needs s3:ListBucket with no prefix), and object reads stay scoped below.
         self.role.add_to_policy(

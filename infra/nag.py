@@ -39,9 +39,11 @@ CHECKOV_FUNCTION_REASONS = (
     ),
     (
         "CKV_AWS_116",
-        "Invoked synchronously (Bedrock action groups, CloudFormation custom resources), from "
-        "an SQS queue that has its own dead-letter queue, or by EventBridge Scheduler whose "
-        "target has a dead-letter queue; every function's errors alarm to Slack.",
+        "No asynchronous invocation that a DLQ would catch is lost: action groups are invoked "
+        "synchronously by Bedrock (the error goes back to the agent), deploy-time functions by "
+        "CloudFormation (a failure fails the deploy), kb_sync from an SQS queue with its own "
+        "dead-letter queue, and the report by EventBridge Scheduler, whose target has one; "
+        "the runtime functions' errors alarm to Slack.",
     ),
 )
 CHECKOV_UNRESERVED_CONCURRENCY = (

@@ -149,7 +149,9 @@ class AgentStack(cdk.Stack):
             "OpsAgent",
             agent_name=f"{settings.name_prefix}-agent",
             description="Ops colleague for AWS cost and incidents, used from Slack",
-            instruction=compose_instruction(SUPERVISOR_INSTRUCTION_FILE, knowledge_base=False),
+            instruction=compose_instruction(
+                SUPERVISOR_INSTRUCTION_FILE, knowledge_base=False, collaborators=COLLABORATORS
+            ),
             collaborators=self.collaborators,
             **agent_settings,  # type: ignore[arg-type]
         )

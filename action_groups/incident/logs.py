@@ -2,8 +2,10 @@
 
 Calls: DescribeLogGroups (to check the name or expand the prefix), one StartQuery, then
 GetQueryResults polled with back-off for at most `MAX_WAIT_SECONDS`, and StopQuery if the
-query is still running then, or once it has scanned `MAX_BYTES_SCANNED` (Logs Insights bills
-per GB scanned); the answer keeps the partial results.
+query is still running then, or once a poll reports `MAX_BYTES_SCANNED` scanned (Logs Insights
+bills per GB scanned); the answer keeps the partial results. The scan budget is best effort:
+it is checked at each poll (at most 2 s apart), so a query can pass it before it is stopped,
+and bytes already scanned are billed.
 
 Only log groups under the deployment's `INCIDENT_LOG_GROUP_PREFIXES` can be queried (empty:
 every group); the function's IAM policy allows StartQuery on exactly those.
@@ -36,7 +38,7 @@ MAX_CONTAINS_CHARS = 200
 EXAMPLE_CHARS = 300
 PATTERN_CHARS = 200
 FAILED_STATUSES = {"Failed", "Cancelled", "Timeout", "Unknown"}
-# At $0.005 per GB scanned, one query costs at most about $0.03.
+# At $0.005 per GB scanned, about $0.03 (best effort: checked at each poll).
 MAX_BYTES_SCANNED = 5 * 1024**3
 LOG_GROUP_PREFIXES_ENV = "INCIDENT_LOG_GROUP_PREFIXES"
 PARTIAL_SUMMARY = {"time": " (partial: timed out)", "bytes": " (partial: scan budget reached)"}
@@ -98,7 +100,6 @@ def run(
         raise _mapped(error, "StartQuery", where) from error
 
     response, stopped = _wait(logs, query_id, where)
-    timed_out = stopped is not None
     notes: list[str] = []
     if stopped == "time":
         notes.append(
@@ -159,7 +160,8 @@ def run(
         query=query,
         lines_matched=matched,
         lines_analysed=len(rows),
-        timed_out=timed_out,
+        timed_out=stopped == "time",
+        scan_budget_reached=stopped == "bytes",
     )
 
 
@@ -207,19 +209,30 @@ def allowed_prefixes(environ: Mapping[str, str] | None = None) -> tuple[str, ...
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
-def _in_scope(names: Sequence[str], requested: str) -> list[str]:
-    """The names under an allowed prefix; a 400 naming the prefixes when none is."""
-    prefixes = allowed_prefixes()
+def _outside_scope(requested: str, prefixes: Sequence[str]) -> BadRequest:
+    return BadRequest(
+        f"'{_short(requested, 120)}' is outside the log groups this agent may query "
+        f"(names starting with {', '.join(prefixes[:10])}); an administrator can add a "
+        "prefix with the incident_log_group_prefixes setting"
+    )
+
+
+def _lookup_prefixes(prefix: str, prefixes: Sequence[str]) -> list[str]:
+    """What to list for a requested name prefix, within the allowed prefixes: for each allowed
+    prefix that overlaps the request, the longer of the two (() allowed: the request itself)."""
     if not prefixes:
-        return list(names)
-    allowed = [name for name in names if name.startswith(prefixes)]
-    if not allowed:
-        raise BadRequest(
-            f"'{_short(requested, 120)}' is outside the log groups this agent may query "
-            f"(names starting with {', '.join(prefixes[:10])}); an administrator can add a "
-            "prefix with the incident_log_group_prefixes setting"
-        )
-    return allowed
+        return [prefix]
+    narrowed = [
+        allowed if allowed.startswith(prefix) else prefix
+        for allowed in prefixes
+        if allowed.startswith(prefix) or prefix.startswith(allowed)
+    ]
+    return list(dict.fromkeys(narrowed))
+
+
+def _in_scope(names: Sequence[str]) -> list[str]:
+    prefixes = allowed_prefixes()
+    return [name for name in names if not prefixes or name.startswith(tuple(prefixes))]
 
 
 def _log_groups(logs: Any, requested: str, region: str) -> list[str]:
@@ -228,14 +241,23 @@ def _log_groups(logs: Any, requested: str, region: str) -> list[str]:
             "log_group is empty; give a log group name or a prefix ending in '*', e.g. "
             "'/aws/lambda/payments-*'"
         )
+    prefixes = allowed_prefixes()
     if requested.endswith("*"):
         prefix = requested.rstrip("*")
         if "*" in prefix:
             raise BadRequest(f"'{requested}': only a trailing '*' is supported")
-        names = _names_with_prefix(logs, prefix, region, MAX_PREFIX_MATCHES + 1)
+        lookups = _lookup_prefixes(prefix, prefixes)
+        if not lookups:
+            raise _outside_scope(requested, prefixes)
+        names = list(
+            dict.fromkeys(
+                name
+                for lookup in lookups
+                for name in _names_with_prefix(logs, lookup, region, MAX_PREFIX_MATCHES + 1)
+            )
+        )
         if not names:
             raise BadRequest(f"no log group in {region} starts with '{prefix}'")
-        names = _in_scope(names, requested)
         if len(names) > MAX_GROUPS:
             count = (
                 f"more than {MAX_PREFIX_MATCHES}" if len(names) > MAX_PREFIX_MATCHES else len(names)
@@ -245,16 +267,18 @@ def _log_groups(logs: Any, requested: str, region: str) -> list[str]:
                 f"be searched at once. Narrow the prefix, e.g. {', '.join(names[:5])}"
             )
         return names
+    if prefixes and not requested.startswith(tuple(prefixes)):
+        raise _outside_scope(requested, prefixes)
     names = _names_with_prefix(logs, requested, region, 50)
     if requested in names:
-        return _in_scope([requested], requested)
+        return [requested]
     if names:
         raise BadRequest(
             f"log group '{requested}' not found in {region}; groups starting with it: "
             f"{', '.join(names[:5])}" + (" ..." if len(names) > 5 else "")
         )
     parent = requested.rsplit("/", 1)[0] + "/" if "/" in requested.strip("/") else ""
-    nearby = _names_with_prefix(logs, parent, region, 5) if parent else []
+    nearby = _in_scope(_names_with_prefix(logs, parent, region, 5)) if parent else []
     raise BadRequest(
         f"log group '{requested}' not found in {region}"
         + (f"; groups under '{parent}': {', '.join(nearby)}" if nearby else "")

@@ -5,9 +5,11 @@ many accounts, so creating a second one fails (CloudFormation shows `"null" (Alr
 This custom resource therefore reuses the monitor that exists and creates one only when there
 is none; the anomaly subscription is attached to whichever it returns.
 
-The physical resource ID says which case it was (`reused:<arn>` or `created:<arn>`). On delete a
-reused monitor is left alone, and a created one is deleted only when no subscription uses it
-any more (another region's stack may have reused it meanwhile).
+The physical resource ID says which case it was (`reused:<arn>` or `created:<arn>`). A created
+monitor is tagged `opsagent:created-by=<CreatedBy>`, and the function may delete only monitors
+with its tag. On delete a reused monitor is left alone, and a created one is deleted only when
+no subscription uses it any more (another region's stack may have reused it meanwhile); a
+refused delete leaves it in place (monitors are free) rather than fail the stack's deletion.
 https://docs.aws.amazon.com/cost-management/latest/userguide/manage-ad.html
 """
 
@@ -27,6 +29,7 @@ CREATED = "created:"
 # CreateAnomalyMonitor's answer when the account already has a per-service monitor.
 LIMIT_EXCEEDED_MESSAGE = "Limit exceeded on dimensional spend monitor creation"
 MONITOR_NAME_LENGTH = 1024
+CREATED_BY_TAG = "opsagent:created-by"  # infra grants DeleteAnomalyMonitor on this tag only
 
 
 class MonitorLookupFailed(ServiceUnavailable):
@@ -58,27 +61,31 @@ def handle(event: dict[str, Any], ce: Any) -> dict[str, Any]:
     request_type = event.get("RequestType")
     physical_id = str(event.get("PhysicalResourceId") or "")
     if request_type == "Delete":
-        release(ce, physical_id)
-        return {"PhysicalResourceId": physical_id}
+        return {"PhysicalResourceId": physical_id, "Data": {"Outcome": release(ce, physical_id)}}
     if request_type not in ("Create", "Update"):
         raise ValueError(f"unknown custom resource request type {request_type!r}")
     if request_type == "Update" and _is_ours(physical_id):
         current = MonitorResult(physical_id)
         if monitor_exists(ce, current.monitor_arn):
             return current.response()
-    name = str(event.get("ResourceProperties", {}).get("MonitorName", ""))
+    properties = event.get("ResourceProperties", {})
+    name = str(properties.get("MonitorName", ""))
+    created_by = str(properties.get("CreatedBy", ""))
     if not 1 <= len(name) <= MONITOR_NAME_LENGTH:
         raise ValueError(f"MonitorName must have 1-{MONITOR_NAME_LENGTH} characters")
-    return acquire(ce, monitor_name=name).response()
+    if not 1 <= len(created_by) <= 256:
+        raise ValueError("CreatedBy must have 1-256 characters")
+    return acquire(ce, monitor_name=name, created_by=created_by).response()
 
 
-def acquire(ce: Any, *, monitor_name: str) -> MonitorResult:
+def acquire(ce: Any, *, monitor_name: str, created_by: str) -> MonitorResult:
     existing = find_service_monitor(ce)
     if existing:
         return MonitorResult(REUSED + existing)
     try:
         answer = ce.create_anomaly_monitor(
-            AnomalyMonitor={"MonitorName": monitor_name, **SERVICE_MONITOR}
+            AnomalyMonitor={"MonitorName": monitor_name, **SERVICE_MONITOR},
+            ResourceTags=[{"Key": CREATED_BY_TAG, "Value": created_by}],
         )
     except (ClientError, BotoCoreError) as error:
         if LIMIT_EXCEEDED_MESSAGE in aws.error_message(error):
@@ -112,20 +119,25 @@ def monitor_exists(ce: Any, monitor_arn: str) -> bool:
     return bool(answer.get("AnomalyMonitors"))
 
 
-def release(ce: Any, physical_id: str) -> None:
-    """Delete the monitor this resource created, unless a subscription still uses it."""
+def release(ce: Any, physical_id: str) -> str:
+    """Delete the monitor this resource created, unless a subscription still uses it; says
+    what it did (for the log)."""
     if not physical_id.startswith(CREATED):
-        return  # reused (not ours to delete), or a create that never finished
+        return "kept: not created by this stack"  # reused, or a create that never finished
     monitor_arn = MonitorResult(physical_id).monitor_arn
     try:
         pages = ce.get_paginator("get_anomaly_subscriptions").paginate(MonitorArn=monitor_arn)
         if any(page.get("AnomalySubscriptions") for page in pages):
-            return
+            return "kept: another subscription uses it"
         ce.delete_anomaly_monitor(MonitorArn=monitor_arn)
     except (ClientError, BotoCoreError) as error:
-        if aws.error_code(error) in ("UnknownMonitorException", "UnknownSubscriptionException"):
-            return  # already gone
+        code = aws.error_code(error)
+        if code in ("UnknownMonitorException", "UnknownSubscriptionException"):
+            return "already deleted"
+        if code == "AccessDeniedException":
+            return f"kept: delete refused ({aws.error_message(error)[:200]})"
         raise _failed("DeleteAnomalyMonitor", error) from error
+    return "deleted"
 
 
 def _is_ours(physical_id: str) -> bool:

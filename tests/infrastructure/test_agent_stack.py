@@ -616,3 +616,17 @@ def test_agent_stack_has_no_stateful_resources(template: Template) -> None:
         lid for lid, r in resources.items() if r.get("DeletionPolicy") in ("Retain", "Snapshot")
     ]
     template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": Match.any_value()})
+
+
+def test_the_supervisor_instruction_lists_each_collaborator_with_its_routing(
+    template: Template,
+) -> None:
+    instruction = _agent_props(template, SUPERVISOR)["Instruction"]
+    collaborators = {
+        c["CollaboratorName"]: c["CollaborationInstruction"]
+        for c in _agent_props(template, SUPERVISOR)["AgentCollaborators"]
+    }
+    for spec in COLLABORATORS:
+        # one source for both: the instruction's list and the collaboration instruction
+        assert f"- {spec.name}: {spec.routing}" in instruction
+        assert collaborators[spec.name] == spec.routing

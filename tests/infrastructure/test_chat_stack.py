@@ -439,15 +439,26 @@ def test_monitor_lookup_may_read_monitors_and_create_one_and_nothing_else(
         actions: s for actions, s in by_action.items() if any(a.startswith("ce:") for a in actions)
     }
     assert set(ce_statements) == {
-        frozenset({"ce:GetAnomalyMonitors", "ce:DeleteAnomalyMonitor"}),
+        frozenset({"ce:GetAnomalyMonitors"}),
+        frozenset({"ce:DeleteAnomalyMonitor"}),
+        frozenset({"ce:TagResource"}),
         frozenset({"ce:GetAnomalySubscriptions"}),
         frozenset({"ce:CreateAnomalyMonitor"}),
     }
-    monitors = json.dumps(
-        ce_statements[frozenset({"ce:GetAnomalyMonitors", "ce:DeleteAnomalyMonitor"})]["Resource"]
-    )
+    monitors = json.dumps(ce_statements[frozenset({"ce:GetAnomalyMonitors"})]["Resource"])
     assert monitors.endswith(':anomalymonitor/*"]]}')
     assert ce_statements[frozenset({"ce:CreateAnomalyMonitor"})]["Resource"] == "*"
+    # Delete (and tag) only monitors carrying the lookup's own tag: never AWS's default one.
+    delete = ce_statements[frozenset({"ce:DeleteAnomalyMonitor"})]
+    assert delete["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/opsagent:created-by": "opsagent-us-east-1-chat"}
+    }
+    tag = ce_statements[frozenset({"ce:TagResource"})]
+    assert tag["Condition"] == {
+        "StringEquals": {"aws:RequestTag/opsagent:created-by": "opsagent-us-east-1-chat"}
+    }
+    (_, monitor) = _only(plain, "Custom::AnomalyMonitor")
+    assert monitor["Properties"]["CreatedBy"] == "opsagent-us-east-1-chat"
 
 
 def test_connector_name_reaches_every_message_that_tells_users_what_to_type() -> None:

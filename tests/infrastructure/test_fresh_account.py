@@ -401,3 +401,19 @@ def _statements(resource: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+def test_a_third_party_embedding_model_may_subscribe_on_first_ingestion() -> None:
+    def knowledge_base_actions(overrides: dict[str, Any]) -> set[str]:
+        template = Template.from_stack(synth_app(overrides)[1]["knowledge"]).to_json()
+        return {
+            action
+            for lid, r in template["Resources"].items()
+            if r["Type"] == "AWS::IAM::Policy" and lid.startswith("StoreRole")
+            for s in _statements(r)
+            for action in _as_list(s["Action"])
+        }
+
+    assert not {a for a in knowledge_base_actions({}) if a.startswith("aws-marketplace:")}
+    cohere = knowledge_base_actions({"embedding_model_id": "cohere.embed-multilingual-v3"})
+    assert {"aws-marketplace:Subscribe", "aws-marketplace:ViewSubscriptions"} <= cohere

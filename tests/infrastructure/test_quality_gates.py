@@ -35,6 +35,20 @@ CONFIGURATIONS = {
         "chunking_strategy": "SEMANTIC",
         "embedding_dimensions": 512,
     },
+    # Every optional grant on: Marketplace embeddings and product IDs, scoped log queries,
+    # reserved concurrency, the Classic-tier fallback, another connector name.
+    "eu-classic-cohere-scoped": {
+        "region": "eu-west-1",
+        "foundation_model_id": "eu.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "guardrail_tier": "CLASSIC",
+        "embedding_model_id": "cohere.embed-multilingual-v3",
+        "marketplace_product_ids": "prod-abcdefgh12",
+        "incident_log_group_prefixes": "/aws/lambda/payments,/ecs/",
+        "tool_reserved_concurrency": "5",
+        "connector_name": "ops_bot",
+        "slack_workspace_id": "T0123ABCDE",
+        "slack_channel_id": "C0123ABCDE",
+    },
 }
 
 

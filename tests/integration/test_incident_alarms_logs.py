@@ -738,7 +738,8 @@ def test_logs_query_stops_at_the_scan_budget_and_answers_partially(
 
     assert status == 200
     assert fake_time == [0.5]  # stopped on the second poll, long before the time budget
-    assert body["timed_out"] is True
+    assert body["timed_out"] is False
+    assert body["scan_budget_reached"] is True
     assert body["notes"] == [
         "query stopped after scanning 5 GB, the per-query budget (Logs Insights bills per GB "
         "scanned); narrow the window or the log groups (results below are partial)."
@@ -750,17 +751,17 @@ def test_logs_outside_the_configured_prefixes_are_refused_before_any_query(
     stub_aws: Stub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("INCIDENT_LOG_GROUP_PREFIXES", "/aws/lambda/payments,/ecs/")
-    logs = stub_aws("logs")
-    expect_groups(logs, "/aws/lambda/search", ["/aws/lambda/search"])
+    stub_aws("logs")  # no response stubbed: any Logs call would fail the test
 
-    status, body = invoke(handler, "/logs/query", log_group="/aws/lambda/search")
+    for requested in ("/aws/lambda/search", "/aws/rds/*"):
+        status, body = invoke(handler, "/logs/query", log_group=requested)
 
-    assert status == 400
-    assert body["error"] == (
-        "'/aws/lambda/search' is outside the log groups this agent may query (names starting "
-        "with /aws/lambda/payments, /ecs/); an administrator can add a prefix with the "
-        "incident_log_group_prefixes setting"
-    )  # and no start_query was stubbed: none was sent
+        assert status == 400
+        assert body["error"] == (
+            f"'{requested}' is outside the log groups this agent may query (names starting "
+            "with /aws/lambda/payments, /ecs/); an administrator can add a prefix with the "
+            "incident_log_group_prefixes setting"
+        )
 
 
 def test_a_prefix_search_keeps_only_the_groups_in_scope(
@@ -768,8 +769,9 @@ def test_a_prefix_search_keeps_only_the_groups_in_scope(
 ) -> None:
     monkeypatch.setenv("INCIDENT_LOG_GROUP_PREFIXES", "/aws/lambda/payments")
     logs = stub_aws("logs")
-    names = [f"/aws/lambda/fn-{i:02d}" for i in range(12)] + ["/aws/lambda/payments-api"]
-    expect_groups(logs, "/aws/lambda/", names)
+    # '/aws/lambda/*' is listed only under the allowed prefix (the longer of the two), so the
+    # account's many other functions neither hide it nor count against the 10-group limit.
+    expect_groups(logs, "/aws/lambda/payments", ["/aws/lambda/payments-api"])
     expect_start(
         logs,
         ["/aws/lambda/payments-api"],
@@ -786,6 +788,22 @@ def test_a_prefix_search_keeps_only_the_groups_in_scope(
 
     assert status == 200, body
     assert body["total_count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("requested", "allowed", "lookups"),
+    [
+        ("/aws/lambda/", (), ["/aws/lambda/"]),
+        ("/aws/", ("/aws/lambda/pay", "/ecs/"), ["/aws/lambda/pay"]),
+        ("/aws/lambda/payments-", ("/aws/lambda/",), ["/aws/lambda/payments-"]),
+        ("/aws/rds/", ("/aws/lambda/", "/ecs/"), []),
+        ("", ("/a", "/b"), ["/a", "/b"]),
+    ],
+)
+def test_prefix_lookups_stay_within_the_allowed_prefixes(
+    requested: str, allowed: tuple[str, ...], lookups: list[str]
+) -> None:
+    assert logs_module._lookup_prefixes(requested, allowed) == lookups
 
 
 def test_the_prefix_setting_is_read_from_the_variable_infra_sets() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from anomaly_monitor import handler
-from anomaly_monitor.monitor import MonitorLookupFailed, handle
+from anomaly_monitor.monitor import CREATED_BY_TAG, MonitorLookupFailed, handle
 from botocore.stub import Stubber
 
 from opsagent_shared import aws
@@ -23,6 +23,7 @@ SERVICES = f"arn:aws:ce::{ACCOUNT}:anomalymonitor/11111111-2222-3333-4444-555555
 CUSTOM = f"arn:aws:ce::{ACCOUNT}:anomalymonitor/99999999-8888-7777-6666-555555555555"
 CREATED = f"arn:aws:ce::{ACCOUNT}:anomalymonitor/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 NAME = "opsagent-us-east-1-services"
+CREATED_BY = "opsagent-us-east-1-chat"
 
 
 def _monitor(arn: str, monitor_type: str, dimension: str | None = None) -> dict[str, Any]:
@@ -35,7 +36,11 @@ def _monitor(arn: str, monitor_type: str, dimension: str | None = None) -> dict[
 def _event(request_type: str, physical_id: str | None = None) -> dict[str, Any]:
     event: dict[str, Any] = {
         "RequestType": request_type,
-        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:...", "MonitorName": NAME},
+        "ResourceProperties": {
+            "ServiceToken": "arn:aws:lambda:...",
+            "MonitorName": NAME,
+            "CreatedBy": CREATED_BY,
+        },
     }
     if physical_id is not None:
         event["PhysicalResourceId"] = physical_id
@@ -85,7 +90,9 @@ def test_a_services_monitor_is_created_when_the_account_has_none(ce: tuple[Any, 
                 "MonitorName": NAME,
                 "MonitorType": "DIMENSIONAL",
                 "MonitorDimension": "SERVICE",
-            }
+            },
+            # the tag the function's Delete permission is limited to
+            "ResourceTags": [{"Key": CREATED_BY_TAG, "Value": CREATED_BY}],
         },
     )
     response = handle(_event("Create"), client)
@@ -145,7 +152,8 @@ def test_update_finds_again_when_the_monitor_was_deleted_by_hand(ce: tuple[Any, 
 def test_delete_leaves_a_reused_monitor_alone(ce: tuple[Any, Stubber]) -> None:
     client, _ = ce  # no stubbed response: any call would fail the test
     assert handle(_event("Delete", f"reused:{SERVICES}"), client) == {
-        "PhysicalResourceId": f"reused:{SERVICES}"
+        "PhysicalResourceId": f"reused:{SERVICES}",
+        "Data": {"Outcome": "kept: not created by this stack"},
     }
 
 
@@ -155,7 +163,7 @@ def test_delete_removes_a_created_monitor_nothing_uses(ce: tuple[Any, Stubber]) 
         "get_anomaly_subscriptions", {"AnomalySubscriptions": []}, {"MonitorArn": CREATED}
     )
     stub.add_response("delete_anomaly_monitor", {}, {"MonitorArn": CREATED})
-    handle(_event("Delete", f"created:{CREATED}"), client)
+    assert handle(_event("Delete", f"created:{CREATED}"), client)["Data"] == {"Outcome": "deleted"}
 
 
 def test_delete_keeps_a_created_monitor_that_another_stack_subscribed_to(
@@ -173,7 +181,8 @@ def test_delete_keeps_a_created_monitor_that_another_stack_subscribed_to(
     stub.add_response(
         "get_anomaly_subscriptions", {"AnomalySubscriptions": [other]}, {"MonitorArn": CREATED}
     )
-    handle(_event("Delete", f"created:{CREATED}"), client)  # no delete_anomaly_monitor stubbed
+    response = handle(_event("Delete", f"created:{CREATED}"), client)  # no delete stubbed
+    assert response["Data"] == {"Outcome": "kept: another subscription uses it"}
 
 
 def test_delete_of_a_monitor_already_gone_succeeds(ce: tuple[Any, Stubber]) -> None:
@@ -184,7 +193,31 @@ def test_delete_of_a_monitor_already_gone_succeeds(ce: tuple[Any, Stubber]) -> N
     stub.add_client_error(
         "delete_anomaly_monitor", service_error_code="UnknownMonitorException", service_message="x"
     )
-    handle(_event("Delete", f"created:{CREATED}"), client)
+    assert handle(_event("Delete", f"created:{CREATED}"), client)["Data"] == {
+        "Outcome": "already deleted"
+    }
+
+
+def test_a_refused_delete_leaves_the_monitor_and_lets_the_stack_go(
+    ce: tuple[Any, Stubber],
+) -> None:
+    client, stub = ce
+    stub.add_response(
+        "get_anomaly_subscriptions", {"AnomalySubscriptions": []}, {"MonitorArn": CREATED}
+    )
+    stub.add_client_error(
+        "delete_anomaly_monitor",
+        service_error_code="AccessDeniedException",
+        service_message="not authorized: the monitor's opsagent:created-by tag was changed",
+    )
+    outcome = handle(_event("Delete", f"created:{CREATED}"), client)["Data"]["Outcome"]
+    assert outcome.startswith("kept: delete refused (not authorized")
+
+
+def test_the_tag_infra_grants_delete_on_is_the_one_the_lookup_writes() -> None:
+    from infra.chat import CREATED_BY_TAG as INFRA_TAG
+
+    assert INFRA_TAG == CREATED_BY_TAG
 
 
 def test_delete_after_a_failed_create_touches_nothing(ce: tuple[Any, Stubber]) -> None:
@@ -199,6 +232,8 @@ def test_an_unknown_request_or_a_bad_name_is_refused(ce: tuple[Any, Stubber]) ->
         handle({"RequestType": "Rename"}, client)
     with pytest.raises(ValueError, match="MonitorName"):
         handle({"RequestType": "Create", "ResourceProperties": {"MonitorName": ""}}, client)
+    with pytest.raises(ValueError, match="CreatedBy"):
+        handle({"RequestType": "Create", "ResourceProperties": {"MonitorName": NAME}}, client)
 
 
 def test_the_handler_answers_the_provider_framework_with_the_arn(ce: tuple[Any, Stubber]) -> None:
