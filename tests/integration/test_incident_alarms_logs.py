@@ -633,15 +633,22 @@ def test_logs_prefix_searches_every_matching_group(stub_aws: Stub, fake_time: li
     assert body["notes"] == ["patterns are counted over the newest 200 of 1234 matching lines."]
 
 
+PAYMENTS = "/aws/lambda/payments-api"
+
+
+def expect_payments_query(stubber: Stubber, query: str, minutes: int) -> None:
+    """The one log group is checked, then the query starts over it."""
+    expect_groups(stubber, PAYMENTS, [PAYMENTS])
+    expect_start(stubber, [PAYMENTS], query, minutes)
+
+
 def test_logs_query_that_runs_too_long_is_stopped_and_answers_partially(
     stub_aws: Stub, fake_time: list[float]
 ) -> None:
     logs = stub_aws("logs")
-    group = "/aws/lambda/payments-api"
-    expect_groups(logs, group, [group])
-    expect_start(
+    group = PAYMENTS
+    expect_payments_query(
         logs,
-        [group],
         "fields @timestamp, @message, @logStream | filter @message like /(?i)ERROR/ | "
         "sort @timestamp desc | limit 200",
         1440,
@@ -723,13 +730,9 @@ def test_logs_query_stops_at_the_scan_budget_and_answers_partially(
     stub_aws: Stub, fake_time: list[float]
 ) -> None:
     logs = stub_aws("logs")
-    group = "/aws/lambda/payments-api"
-    expect_groups(logs, group, [group])
-    expect_start(
-        logs,
-        [group],
-        "fields @timestamp, @message, @logStream | sort @timestamp desc | limit 200",
-        60,
+    group = PAYMENTS
+    expect_payments_query(
+        logs, "fields @timestamp, @message, @logStream | sort @timestamp desc | limit 200", 60
     )
     budget = float(logs_module.MAX_BYTES_SCANNED)
     expect_running(logs, [budget - 1, budget])  # just under, then at the budget
