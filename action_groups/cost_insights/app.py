@@ -102,7 +102,12 @@ def get_cost_forecast(
 def list_cost_anomalies(
     days: Annotated[int, Query(description="How many days back to look (1-90).", ge=1, le=90)] = 30,
     min_impact: Annotated[
-        float, Query(description="Only anomalies with at least this total impact in USD.", ge=0)
+        float,
+        Query(
+            description="Only anomalies with at least this total impact in USD.",
+            ge=0,
+            allow_inf_nan=False,
+        ),
     ] = 0,
     top: Top = DEFAULT_TOP,
 ) -> dict[str, Any]:
@@ -140,7 +145,12 @@ def list_high_cost_instances(regions: Regions = None, top: Top = DEFAULT_TOP) ->
 def list_idle_resources(
     regions: Regions = None,
     min_monthly_waste: Annotated[
-        float, Query(description="Only items wasting at least this many USD a month.", ge=0)
+        float,
+        Query(
+            description="Only items wasting at least this many USD a month.",
+            ge=0,
+            allow_inf_nan=False,
+        ),
     ] = 1.0,
     top: Top = DEFAULT_TOP,
 ) -> dict[str, Any]:

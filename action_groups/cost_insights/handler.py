@@ -9,6 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cost_insights.app import app
+from opsagent_shared.actions import resolve
 
 logger = Logger()
 tracer = Tracer(auto_patch=False)  # botocore is patched on first use: opsagent_shared.aws
@@ -20,4 +21,4 @@ metrics = Metrics()
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="ToolCalls", unit=MetricUnit.Count, value=1)
-    return app.resolve(event, context)
+    return resolve(app, event, context)

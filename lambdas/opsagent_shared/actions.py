@@ -1,14 +1,35 @@
-"""What every action group's resolver shares: error answers the model can act on."""
+"""What every action group shares: error answers the model can act on, and `resolve`, the one
+entry point every handler calls.
+
+`resolve` treats the event as hostile: a malformed envelope gets a 400 in Bedrock's response
+format instead of an exception inside the resolver, a caller's long strings are never repeated
+back in full (only as `excerpt`s), and an unexpected error becomes a logged 500 rather than a
+failed invocation that the agent cannot read.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 from aws_lambda_powertools.event_handler import BedrockAgentResolver, BedrockResponse
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from opsagent_shared.errors import BadRequest, NotEnabled, ServiceUnavailable
-from opsagent_shared.responses import tool_response
+from opsagent_shared.responses import (
+    EXCERPT_CHARS,
+    encode,
+    error_body,
+    excerpt,
+    safe_text,
+    tool_response,
+)
+
+logger = logging.getLogger(__name__)
+BEDROCK_MESSAGE_VERSION = "1.0"
+_ENVELOPE_TEXT_FIELDS = ("apiPath", "httpMethod", "actionGroup")
 
 
 def action_group_resolver() -> BedrockAgentResolver:
@@ -17,11 +38,11 @@ def action_group_resolver() -> BedrockAgentResolver:
 
     @app.exception_handler(BadRequest)
     def bad_request(error: BadRequest) -> BedrockResponse[dict[str, str]]:
-        return BedrockResponse(status_code=400, body={"error": str(error)})
+        return BedrockResponse(status_code=400, body=error_body(str(error)))
 
     @app.exception_handler(RequestValidationError)
     def invalid_parameters(error: RequestValidationError) -> BedrockResponse[dict[str, str]]:
-        return BedrockResponse(status_code=400, body={"error": validation_message(error.errors())})
+        return BedrockResponse(status_code=400, body=error_body(validation_message(error.errors())))
 
     @app.exception_handler(NotEnabled)
     def not_enabled(error: NotEnabled) -> BedrockResponse[dict[str, Any]]:
@@ -32,9 +53,110 @@ def action_group_resolver() -> BedrockAgentResolver:
 
     @app.exception_handler(ServiceUnavailable)
     def unavailable(error: ServiceUnavailable) -> BedrockResponse[dict[str, str]]:
-        return BedrockResponse(status_code=503, body={"error": f"{error} Try again in a minute."})
+        return BedrockResponse(status_code=503, body=error_body(f"{error} Try again in a minute."))
 
     return app
+
+
+def resolve(app: BedrockAgentResolver, event: Any, context: Any) -> dict[str, Any]:
+    """Answer one Bedrock action-group event, whatever it holds."""
+    problem = envelope_problem(event)
+    if problem:
+        return bedrock_response(event, 400, error_body(problem))
+    try:
+        answer: dict[str, Any] = app.resolve(event, context)
+    except Exception:  # the top boundary: the agent must get an answer it can read
+        logger.exception("unhandled error in %s", excerpt(event.get("apiPath")))
+        return bedrock_response(
+            event, 500, error_body("internal error in the tool; its logs have the details")
+        )
+    return without_echoes(answer, list(caller_strings(event)))
+
+
+def envelope_problem(event: Any) -> str | None:
+    """What makes `event` something other than a Bedrock action-group event, or None."""
+    if not isinstance(event, dict):
+        return "the event is not a Bedrock action-group request (not a JSON object)"
+    for field in _ENVELOPE_TEXT_FIELDS:
+        if not isinstance(event.get(field), str) or not event[field]:
+            return f"the request has no {field}"
+    parameters = event.get("parameters", [])
+    if parameters is not None and not isinstance(parameters, list):
+        return "parameters must be a list of {name, type, value}"
+    for parameter in parameters or []:
+        if not isinstance(parameter, dict) or not isinstance(parameter.get("name"), str):
+            return "every parameter needs a name"
+        if not isinstance(parameter.get("value", ""), str | int | float | bool):
+            return f"parameter {excerpt(parameter['name'])} has a value that is not text"
+    body = event.get("requestBody")
+    if body is not None and not isinstance(body, dict):
+        return "requestBody must be an object"
+    return None
+
+
+def bedrock_response(event: Any, status: int, body: dict[str, Any]) -> dict[str, Any]:
+    """A response in Bedrock's action-group format, for requests the resolver never saw."""
+    source = event if isinstance(event, dict) else {}
+
+    def text(field: str) -> str:
+        value = source.get(field)
+        return safe_text(value)[:200] if isinstance(value, str) else ""
+
+    return {
+        "messageVersion": BEDROCK_MESSAGE_VERSION,
+        "response": {
+            "actionGroup": text("actionGroup"),
+            "apiPath": text("apiPath"),
+            "httpMethod": text("httpMethod"),
+            "httpStatusCode": status,
+            "responseBody": {"application/json": {"body": encode(body).decode()}},
+        },
+    }
+
+
+def caller_strings(event: dict[str, Any]) -> Iterator[str]:
+    """Every string the caller sent as a parameter or request-body property value."""
+    for parameter in event.get("parameters") or []:
+        yield str(parameter.get("value", ""))
+    content = (event.get("requestBody") or {}).get("content") or {}
+    if isinstance(content, dict):
+        for media in content.values():
+            for prop in (media or {}).get("properties") or [] if isinstance(media, dict) else []:
+                if isinstance(prop, dict):
+                    yield str(prop.get("value", ""))
+
+
+def without_echoes(answer: dict[str, Any], sent: list[str]) -> dict[str, Any]:
+    """`answer` with every long caller string in its body replaced by an excerpt."""
+    long_values = sorted(
+        {v for value in sent for v in (safe_text(value), safe_text(value).strip())
+         if len(v) > EXCERPT_CHARS},
+        key=len,
+        reverse=True,
+    )  # fmt: skip
+    try:
+        holder = answer["response"]["responseBody"]["application/json"]
+        body = json.loads(holder["body"])
+    except (KeyError, TypeError, ValueError):
+        return answer
+    if long_values:
+        body = _replaced(body, long_values)
+    holder["body"] = encode(body).decode()
+    return answer
+
+
+def _replaced(node: Any, values: list[str]) -> Any:
+    if isinstance(node, str):
+        text = safe_text(node)
+        for value in values:
+            if value in text:
+                text = text.replace(value, excerpt(value))
+        return text
+    if isinstance(node, dict):
+        return {key: _replaced(item, values) for key, item in node.items()}
+    if isinstance(node, list):
+        return [_replaced(item, values) for item in node]
+    return node
 
 
 def validation_message(errors: Any) -> str:
@@ -45,5 +167,7 @@ def validation_message(errors: Any) -> str:
         name = ".".join(location) or "request"
         detail = error.get("msg") or error.get("type", "invalid")
         given = error.get("input")
-        parts.append(f"{name}: {detail}" + (f" (got {given!r})" if given is not None else ""))
+        parts.append(
+            f"{name}: {detail}" + (f" (got {excerpt(given)})" if given is not None else "")
+        )
     return "; ".join(parts) or "invalid parameters"
