@@ -70,6 +70,9 @@ def _pages(method: Any, request: dict[str, Any], key: str) -> Iterator[dict[str,
 def _mapped(error: Exception, operation: str) -> Exception:
     code = aws.error_code(error)
     if not code:
+        # No AWS error code: AWS was not reached (a retry may work), or a fault in this code.
+        if aws.is_aws_error(error):
+            return CostDataUnavailable(f"Cost Explorer {operation} could not be reached ({error}).")
         return error
     message = getattr(error, "response", {}).get("Error", {}).get("Message", "")
     if code == "ValidationException":

@@ -133,6 +133,11 @@ def _raw_pages(operation: str, **request: Any) -> Iterator[dict[str, Any]]:
 def _mapped(error: Exception, operation: str) -> Exception:
     code = aws.error_code(error)
     if not code:
+        # No AWS error code: AWS was not reached (a retry may work), or a fault in this code.
+        if aws.is_aws_error(error):
+            return ServiceUnavailable(
+                f"Cost Optimization Hub {operation} could not be reached ({error})."
+            )
         return error
     message = getattr(error, "response", {}).get("Error", {}).get("Message", "")
     if code == ACCESS_DENIED or "enroll" in message.lower():

@@ -268,15 +268,9 @@ def _mapped(error: Exception, knowledge_base_id: str) -> Exception:
         )
     if code == "ValidationException":
         return BadRequest(f"The knowledge base rejected the search: {message or code}.")
-    if code or _is_botocore_error(error):
+    if aws.is_aws_error(error):
         return KnowledgeBaseUnavailable(f"The knowledge base search failed ({detail}).")
     return error
-
-
-def _is_botocore_error(error: Exception) -> bool:
-    from botocore.exceptions import BotoCoreError
-
-    return isinstance(error, BotoCoreError)
 
 
 def _equals(key: str, value: str) -> dict[str, Any]:

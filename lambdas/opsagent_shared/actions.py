@@ -51,6 +51,20 @@ def action_group_resolver() -> BedrockAgentResolver:
             body=tool_response(summary=str(error), currency=None, notes=[error.how_to_enable]),
         )
 
+    @app.not_found
+    def unknown_operation(_error: Exception) -> BedrockResponse[dict[str, str]]:
+        operations = sorted(
+            f"{route.method} {route.path}" for route in getattr(app, "_static_routes", [])
+        )
+        path = app.current_event.get("apiPath", "") if app.current_event else ""
+        return BedrockResponse(
+            status_code=404,
+            body=error_body(
+                f"no operation {excerpt(path)} in this action group"
+                + (f"; it has: {', '.join(operations)}" if operations else "")
+            ),
+        )
+
     @app.exception_handler(ServiceUnavailable)
     def unavailable(error: ServiceUnavailable) -> BedrockResponse[dict[str, str]]:
         return BedrockResponse(status_code=503, body=error_body(f"{error} Try again in a minute."))
@@ -149,8 +163,7 @@ def _replaced(node: Any, values: list[str]) -> Any:
     if isinstance(node, str):
         text = safe_text(node)
         for value in values:
-            if value in text:
-                text = text.replace(value, excerpt(value))
+            text = _without_runs_of(value, text)
         return text
     if isinstance(node, dict):
         return {key: _replaced(item, values) for key, item in node.items()}
@@ -171,3 +184,18 @@ def validation_message(errors: Any) -> str:
             f"{name}: {detail}" + (f" (got {excerpt(given)})" if given is not None else "")
         )
     return "; ".join(parts) or "invalid parameters"
+
+
+def _without_runs_of(value: str, text: str) -> str:
+    """`text` with every run that repeats the start of `value` for more than EXCERPT_CHARS
+    characters (the whole value, or a cut one) replaced by `excerpt(value)`."""
+    probe = value[: EXCERPT_CHARS + 1]
+    short = excerpt(value)  # holds at most EXCERPT_CHARS - 1 of value: cannot match probe
+    start = text.find(probe)
+    while start != -1:
+        end = start + len(probe)
+        while end < len(text) and end - start < len(value) and text[end] == value[end - start]:
+            end += 1
+        text = text[:start] + short + text[end:]
+        start = text.find(probe, start + len(short))
+    return text

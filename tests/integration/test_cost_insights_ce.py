@@ -137,7 +137,9 @@ def test_bad_input_gets_400_with_a_message_the_model_can_act_on(
 def test_unknown_path_gets_404(account: None) -> None:
     status, body = invoke(handler, "/costs/everything")
     assert status == 404
-    assert body["message"] == "Not found"
+    # one error shape for every answer, naming what the model could call instead
+    assert body["error"].startswith("no operation '/costs/everything' in this action group")
+    assert "GET /costs/summary" in body["error"]
 
 
 @pytest.fixture
