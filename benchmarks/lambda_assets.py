@@ -18,8 +18,7 @@ import zipfile
 from pathlib import Path
 
 from benchmarks.table import render
-from infra.bundling import REPO_ROOT, build_bundle
-from infra.chat import EXTRA_PACKAGES
+from infra.bundling import REPO_ROOT, SHARED_PACKAGES, build_bundle
 
 IMPORT_RUNS = 7
 RUNTIME_ROOTS = (REPO_ROOT / "lambdas", REPO_ROOT / "action_groups")
@@ -85,7 +84,7 @@ def run() -> str:
     for package in function_packages():
         with tempfile.TemporaryDirectory() as scratch:
             asset = Path(scratch) / "asset"
-            build_bundle(package, asset, extra_packages=EXTRA_PACKAGES.get(package.name, ()))
+            build_bundle(package, asset, extra_packages=SHARED_PACKAGES.get(package.name, ()))
             zip_bytes, raw_bytes, files = zipped_size(asset)
             import_ms = cold_import_ms(asset, f"{package.name}.handler")
         rows.append(

@@ -32,7 +32,7 @@ from constructs import Construct
 
 from infra.bundling import REPO_ROOT
 from infra.config import inference_profile_geography
-from infra.lambda_function import PythonLambda
+from infra.lambda_function import SCAN_REGIONS_ENV, PythonLambda
 from infra.model_access import acknowledge_model_first_use, model_first_use_statements
 from infra.nag import acknowledge, nag_arn
 
@@ -62,7 +62,6 @@ COLLABORATOR_ACTIONS = ("bedrock:GetAgentAlias", "bedrock:InvokeAgent")
 
 ACTION_GROUP_TIMEOUT = cdk.Duration.seconds(60)
 ACTION_GROUP_MEMORY_MB = 512
-SCAN_REGIONS_ENV = "SCAN_REGIONS"  # read by opsagent_shared.regions (a test checks the name)
 
 KNOWLEDGE_BASE_DESCRIPTION = (
     "Team runbooks and past incident write-ups. Search it for errors, alarms, outages, "
@@ -132,7 +131,7 @@ INCIDENT_ACTIONS = (
     "rds:DescribeDBInstances",
 )
 LOG_QUERY_ACTIONS = ("logs:StartQuery",)
-# Read by incident.logs (a test checks the name): comma-separated log-group name prefixes.
+# Read by incident_analysis.logs (a test checks the name): comma-separated log-group name prefixes.
 LOG_GROUP_PREFIXES_ENV = "INCIDENT_LOG_GROUP_PREFIXES"
 INCIDENT_WHY_ALL_RESOURCES = (
     "Read-only incident tools look at whatever alarm, log group, stack, function, service, "

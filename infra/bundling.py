@@ -1,7 +1,7 @@
 """Docker-free Lambda assets for the project's Python functions.
 
-A function's asset is its own package (`lambdas/<name>/` or `action_groups/<name>/`), any extra
-packages it reuses (the daily cost report runs the `cost_insights` tools), the shared runtime
+A function's asset is its own package (`lambdas/<name>/` or `action_groups/<name>/`), the shared
+runtime packages it uses (`SHARED_PACKAGES`: `cost_analysis`, `incident_analysis`), the shared
 package `opsagent_shared`, and the third-party wheels listed in the package's
 `requirements.txt`, installed for Lambda's platform (arm64, CPython 3.13) whatever machine runs
 the synth. Powertools and boto3 are not bundled: Powertools comes from its public layer and
@@ -28,6 +28,15 @@ from aws_cdk import aws_lambda as lambda_
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_PACKAGE_DIR = REPO_ROOT / "lambdas" / "opsagent_shared"
+COST_ANALYSIS_PACKAGE_DIR = REPO_ROOT / "lambdas" / "cost_analysis"
+INCIDENT_ANALYSIS_PACKAGE_DIR = REPO_ROOT / "lambdas" / "incident_analysis"
+# The shared runtime packages each entry point's asset includes besides opsagent_shared, by
+# the entry point's package name. A test checks this against what each one imports.
+SHARED_PACKAGES: dict[str, tuple[Path, ...]] = {
+    "cost_insights": (COST_ANALYSIS_PACKAGE_DIR,),
+    "incident": (INCIDENT_ANALYSIS_PACKAGE_DIR,),
+    "cost_report": (COST_ANALYSIS_PACKAGE_DIR,),
+}
 REQUIREMENTS_FILE = "requirements.txt"
 
 LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_13

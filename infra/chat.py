@@ -5,7 +5,7 @@
 - `CostAnomalyAlerts`: the account's per-service anomaly monitor (reused when it exists, created
   when not, looked up at deploy time by `ServiceMonitorLookup`) and an immediate subscription
   above a dollar threshold.
-- `DailyCostReport`: `lambdas/cost_report` (which reuses the `cost_insights` tools) on an
+- `DailyCostReport`: `lambdas/cost_report` (which reuses `cost_analysis`) on an
   EventBridge Scheduler cron in the team's time zone, with retries and a dead-letter queue.
 - `TryIt`: a function that posts sample notifications, to check the Slack wiring by hand.
 - `ProjectHealthAlarms`: errors and throttles of every project function, every dead-letter
@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from decimal import Decimal
-from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_bedrock as bedrock
@@ -44,16 +43,16 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import custom_resources
 from constructs import Construct
 
-from infra.agent import (
-    COST_INSIGHTS_PACKAGE_DIR,
-    SCAN_REGIONS_ENV,
-    ActionGroupFunction,
-    BedrockAgent,
-)
+from infra.agent import ActionGroupFunction, BedrockAgent
 from infra.bundling import REPO_ROOT
 from infra.config import ReportLanguage, Settings, SlackSettings
 from infra.knowledge_base import KnowledgeSync
-from infra.lambda_function import METRICS_NAMESPACE, PythonLambda, log_retention
+from infra.lambda_function import (
+    METRICS_NAMESPACE,
+    SCAN_REGIONS_ENV,
+    PythonLambda,
+    log_retention,
+)
 from infra.nag import acknowledge, nag_arn
 
 COST_REPORT_PACKAGE_DIR = REPO_ROOT / "lambdas" / "cost_report"
@@ -65,10 +64,7 @@ TOPIC_ARN_ENV = "TOPIC_ARN"
 REPORT_LANGUAGE_ENV = "REPORT_LANGUAGE"
 CONNECTOR_NAME_ENV = "AGENT_CONNECTOR_NAME"  # read by opsagent_shared.notifications
 
-# Runtime packages a function's asset includes besides its own and opsagent_shared.
-EXTRA_PACKAGES: dict[str, tuple[Path, ...]] = {"cost_report": (COST_INSIGHTS_PACKAGE_DIR,)}
-
-# What the daily report calls through the cost_insights tools it reuses (summary, forecast,
+# What the daily report calls through the cost_analysis code it reuses (summary, forecast,
 # Cost Optimization Hub). None of them supports resource-level permissions.
 COST_REPORT_ACTIONS = (
     "ce:GetCostAndUsage",
@@ -394,7 +390,6 @@ class DailyCostReport(Construct):
             self,
             "Handler",
             package_dir=COST_REPORT_PACKAGE_DIR,
-            extra_packages=list(EXTRA_PACKAGES["cost_report"]),
             handler="handler.lambda_handler",
             description="Posts the daily cost report to the notification topic",
             service_name="cost-report",

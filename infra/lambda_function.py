@@ -8,7 +8,7 @@ a role that may write only to that log group. Callers add what the function itse
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -29,6 +29,7 @@ POWERTOOLS_LAYER_PARAMETER = (
     f"{POWERTOOLS_VERSION}"
 )
 METRICS_NAMESPACE = "OpsAgent"
+SCAN_REGIONS_ENV = "SCAN_REGIONS"  # read by opsagent_shared.regions (a test checks the name)
 
 
 def powertools_layer(scope: Construct) -> lambda_.ILayerVersion:
@@ -48,8 +49,8 @@ def powertools_layer(scope: Construct) -> lambda_.ILayerVersion:
 class PythonLambda(Construct):
     """A project Lambda function; exposes `function`, `role`, `log_group` and `service_name`.
 
-    `extra_packages` are further runtime packages copied into the asset beside the function's
-    own (for example `action_groups/cost_insights` for the daily cost report).
+    The asset holds the function's package and the shared runtime packages
+    `bundling.SHARED_PACKAGES` lists for it.
     """
 
     def __init__(
@@ -65,7 +66,6 @@ class PythonLambda(Construct):
         environment: Mapping[str, str] | None = None,
         timeout: cdk.Duration | None = None,
         memory_size: int = 256,
-        extra_packages: Sequence[Path] = (),
         reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -88,7 +88,9 @@ class PythonLambda(Construct):
             "Function",
             runtime=bundling.LAMBDA_RUNTIME,
             architecture=bundling.LAMBDA_ARCHITECTURE,
-            code=bundling.python_code(package_dir, extra_packages=extra_packages),
+            code=bundling.python_code(
+                package_dir, extra_packages=bundling.SHARED_PACKAGES.get(package_dir.name, ())
+            ),
             handler=f"{package_dir.name}.{handler}",
             description=description,
             role=self.role,

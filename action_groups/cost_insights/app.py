@@ -63,7 +63,7 @@ def get_cost_summary(
     ] = "SERVICE",
     top: Top = DEFAULT_TOP,
 ) -> dict[str, Any]:
-    from cost_insights import summary
+    from cost_analysis import summary
 
     return summary.run(
         period=period, start_date=start_date, end_date=end_date, group_by=group_by, top=top
@@ -85,7 +85,7 @@ def get_cost_forecast(
         Query(description="Months to forecast, starting with the current one (1-12).", ge=1, le=12),
     ] = 1,
 ) -> dict[str, Any]:
-    from cost_insights import forecast
+    from cost_analysis import forecast
 
     return forecast.run(months=months)
 
@@ -111,7 +111,7 @@ def list_cost_anomalies(
     ] = 0,
     top: Top = DEFAULT_TOP,
 ) -> dict[str, Any]:
-    from cost_insights import anomalies
+    from cost_analysis import anomalies
 
     return anomalies.run(days=days, min_impact=min_impact, top=top)
 
@@ -127,7 +127,7 @@ def list_cost_anomalies(
     ),
 )
 def list_high_cost_instances(regions: Regions = None, top: Top = DEFAULT_TOP) -> dict[str, Any]:
-    from cost_insights import instances
+    from cost_analysis import instances
 
     return instances.run(regions=regions, top=top)
 
@@ -154,7 +154,7 @@ def list_idle_resources(
     ] = 1.0,
     top: Top = DEFAULT_TOP,
 ) -> dict[str, Any]:
-    from cost_insights import waste
+    from cost_analysis import waste
 
     return waste.run(regions=regions, min_monthly_waste=min_monthly_waste, top=top)
 
@@ -171,7 +171,7 @@ def list_idle_resources(
 def get_rightsizing_recommendations(
     regions: Regions = None, top: Top = DEFAULT_TOP
 ) -> dict[str, Any]:
-    from cost_insights import rightsizing
+    from cost_analysis import rightsizing
 
     return rightsizing.run(regions=regions, top=top)
 
@@ -194,7 +194,7 @@ def recommend_reserved_instance_plan(
         int, Query(description="Usage history to base it on: 7, 30 or 60 days.")
     ] = 30,
 ) -> dict[str, Any]:
-    from cost_insights import commitments
+    from cost_analysis import commitments
 
     return commitments.run(term=term, payment_option=payment_option, lookback_days=lookback_days)
 
@@ -209,7 +209,7 @@ def recommend_reserved_instance_plan(
     ),
 )
 def list_graviton_candidates(regions: Regions = None, top: Top = DEFAULT_TOP) -> dict[str, Any]:
-    from cost_insights import graviton
+    from cost_analysis import graviton
 
     return graviton.run(regions=regions, top=top)
 
@@ -223,7 +223,7 @@ def list_graviton_candidates(regions: Regions = None, top: Top = DEFAULT_TOP) ->
     ),
 )
 def list_spot_candidates(regions: Regions = None, top: Top = DEFAULT_TOP) -> dict[str, Any]:
-    from cost_insights import spot
+    from cost_analysis import spot
 
     return spot.run(regions=regions, top=top)
 
@@ -237,7 +237,7 @@ def list_spot_candidates(regions: Regions = None, top: Top = DEFAULT_TOP) -> dic
     ),
 )
 def check_serverless_candidate(regions: Regions = None, top: Top = DEFAULT_TOP) -> dict[str, Any]:
-    from cost_insights import serverless
+    from cost_analysis import serverless
 
     return serverless.run(regions=regions, top=top)
 
@@ -252,6 +252,6 @@ def check_serverless_candidate(regions: Regions = None, top: Top = DEFAULT_TOP) 
     ),
 )
 def get_cost_optimization_hub_summary(top: Top = DEFAULT_TOP) -> dict[str, Any]:
-    from cost_insights import optimization_hub
+    from cost_analysis import optimization_hub
 
     return optimization_hub.run(top=top)

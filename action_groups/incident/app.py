@@ -37,7 +37,7 @@ def list_active_alarms(
     region: Region = None,
     top: Top = 10,
 ) -> dict[str, Any]:
-    from incident import alarms
+    from incident_analysis import alarms
 
     return alarms.run_active(name_prefix=name_prefix, region=region, top=top)
 
@@ -62,7 +62,7 @@ def get_alarm_details(
     ] = 60,
     region: Region = None,
 ) -> dict[str, Any]:
-    from incident import alarms
+    from incident_analysis import alarms
 
     return alarms.run_details(alarm_name=alarm_name, minutes_around=minutes_around, region=region)
 
@@ -96,7 +96,7 @@ def query_logs(
     region: Region = None,
     top: Top = 10,
 ) -> dict[str, Any]:
-    from incident import logs
+    from incident_analysis import logs
 
     return logs.run(log_group=log_group, contains=contains, minutes=minutes, region=region, top=top)
 
@@ -121,7 +121,7 @@ def list_recent_changes(
     region: Region = None,
     top: Top = 15,
 ) -> dict[str, Any]:
-    from incident import changes
+    from incident_analysis import changes
 
     return changes.run(hours=hours, resource=resource, region=region, top=top)
 
@@ -150,7 +150,7 @@ def get_resource_metrics(
     hours: Annotated[int, Query(description="Window in hours (1-336).", ge=1, le=336)] = 3,
     region: Region = None,
 ) -> dict[str, Any]:
-    from incident import resource_metrics
+    from incident_analysis import resource_metrics
 
     return resource_metrics.run(
         resource_id=resource_id, resource_type=resource_type, hours=hours, region=region
@@ -177,7 +177,7 @@ def describe_resource(
     region: Region = None,
     top: Top = 5,
 ) -> dict[str, Any]:
-    from incident import resources
+    from incident_analysis import resources
 
     return resources.run(query=query, region=region, top=top)
 
@@ -198,7 +198,7 @@ def find_similar_incidents(
     severity: Annotated[str | None, Query(description="Only this severity: sev1-sev4.")] = None,
     top: Annotated[int, Query(description="How many incidents (1-10).", ge=1, le=10)] = 5,
 ) -> dict[str, Any]:
-    from incident import knowledge
+    from incident_analysis import knowledge
 
     return knowledge.run_similar(text=text, service=service, severity=severity, top=top)
 
@@ -216,6 +216,6 @@ def analyze_error_message(
     message: Annotated[str, Query(description="The error text as pasted, up to 4,000 characters.")],
     top: Annotated[int, Query(description="How many matches (1-10).", ge=1, le=10)] = 5,
 ) -> dict[str, Any]:
-    from incident import knowledge
+    from incident_analysis import knowledge
 
     return knowledge.run_analyze(message=message, top=top)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from cost_insights import forecast, optimization_hub, summary
+from cost_analysis import forecast, optimization_hub, summary
 
 from opsagent_shared import clock
 from opsagent_shared.errors import CostDataUnavailable, NotEnabled

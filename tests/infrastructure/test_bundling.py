@@ -144,10 +144,11 @@ def test_extra_packages_must_be_distinct_packages(tmp_path: Path) -> None:
         bundling.python_code(package, extra_packages=[clash])
 
 
-def test_the_cost_report_asset_includes_the_cost_insights_tools() -> None:
-    from infra.agent import COST_INSIGHTS_PACKAGE_DIR
+def test_assets_include_the_shared_packages_their_entry_points_use() -> None:
+    from infra.bundling import COST_ANALYSIS_PACKAGE_DIR, SHARED_PACKAGES
     from infra.chat import COST_REPORT_PACKAGE_DIR
 
+    assert SHARED_PACKAGES["cost_report"] == (COST_ANALYSIS_PACKAGE_DIR,)
     assert source_hash(COST_REPORT_PACKAGE_DIR) != source_hash(
-        COST_REPORT_PACKAGE_DIR, extra_packages=[COST_INSIGHTS_PACKAGE_DIR]
+        COST_REPORT_PACKAGE_DIR, extra_packages=[COST_ANALYSIS_PACKAGE_DIR]
     )

@@ -13,6 +13,11 @@ from tests.conftest import REPO_ROOT, cdk_json_context
 
 RUNTIME_ROOTS = [REPO_ROOT / "lambdas", REPO_ROOT / "action_groups"]
 RUNTIME_PACKAGES = {p.parent.name for root in RUNTIME_ROOTS for p in root.glob("*/__init__.py")}
+# An entry point is a package Lambda runs (it has handler.py): an action group or a function.
+ENTRY_POINTS = {
+    p.parent.name: p.parent for root in RUNTIME_ROOTS for p in root.glob("*/handler.py")
+}
+SHARED_RUNTIME = RUNTIME_PACKAGES - set(ENTRY_POINTS)
 
 
 def _imported_top_levels(path: Path) -> set[str]:
@@ -38,6 +43,31 @@ def test_runtime_code_never_imports_infra_or_cdk() -> None:
 
 def test_runtime_packages_are_found() -> None:
     assert {"kb_sync", "opsagent_shared", "cost_insights"} <= RUNTIME_PACKAGES
+    assert {"opsagent_shared", "cost_analysis", "incident_analysis"} == SHARED_RUNTIME
+
+
+def test_no_entry_point_imports_another_entry_point() -> None:
+    for name, package in ENTRY_POINTS.items():
+        for path in _python_files(package):
+            others = (_imported_top_levels(path) & set(ENTRY_POINTS)) - {name}
+            assert not others, f"{path.relative_to(REPO_ROOT)} imports entry points {others}"
+
+
+def test_shared_packages_import_no_entry_point_and_only_opsagent_shared() -> None:
+    for name in SHARED_RUNTIME:
+        for path in _python_files(REPO_ROOT / "lambdas" / name):
+            imported = _imported_top_levels(path) & RUNTIME_PACKAGES
+            assert imported <= {name, "opsagent_shared"}, f"{path.relative_to(REPO_ROOT)}"
+
+
+def test_every_shared_package_an_entry_point_imports_is_in_its_asset() -> None:
+    from infra.bundling import SHARED_PACKAGES
+
+    for name, package in ENTRY_POINTS.items():
+        imported = set().union(*(_imported_top_levels(p) for p in _python_files(package)))
+        needed = imported & SHARED_RUNTIME - {"opsagent_shared"}
+        bundled = {p.name for p in SHARED_PACKAGES.get(name, ())}
+        assert needed == bundled, f"{name} imports {needed}; its asset includes {bundled}"
 
 
 def test_infra_never_imports_runtime_code() -> None:

@@ -16,8 +16,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+from cost_analysis.spot import spot_estimate
 from cost_insights import handler
-from cost_insights.spot import spot_estimate
 
 from opsagent_shared import aws
 from tests.action_groups import NOW, expect_prices, invoke

@@ -17,7 +17,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
-from cost_insights import handler, inventory
+from cost_analysis import inventory
+from cost_insights import handler
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ec2.models import ec2_backends
 

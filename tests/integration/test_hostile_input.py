@@ -88,7 +88,7 @@ def hostile_account(account: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     """The handlers, on moto, with the Logs Insights poll loop on a fake clock."""
     from cost_insights import handler as cost_handler
     from incident import handler as incident_handler
-    from incident import logs as logs_module
+    from incident_analysis import logs as logs_module
 
     real_call_action = BaseResponse.call_action
 

@@ -17,7 +17,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from incident import handler
-from incident import logs as logs_module
+from incident_analysis import logs as logs_module
 
 from tests.action_groups import NOW, invoke
 

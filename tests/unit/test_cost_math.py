@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from cost_insights.waste import gp3_saving
+from cost_analysis.waste import gp3_saving
 
 from opsagent_shared.pricing import on_demand_hourly
 from tests.action_groups import price_list_entry

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from botocore.stub import Stubber
-from cost_insights import forecast, optimization_hub, summary
+from cost_analysis import forecast, optimization_hub, summary
 from cost_report import handler, report
 
 from opsagent_shared import aws, notifications

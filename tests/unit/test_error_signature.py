@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from incident.signature import MAX_MESSAGE_CHARS, SERVICES, extract_signature
+from incident_analysis.signature import MAX_MESSAGE_CHARS, SERVICES, extract_signature
 
 from infra.corpus import validate_corpus
 from opsagent_shared.errors import BadRequest

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from cost_insights import instance_types as it
+from cost_analysis import instance_types as it
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from incident.scope import resolve_region
+from incident_analysis.scope import resolve_region
 from opsagent_shared import aws, clock
 from opsagent_shared.errors import BadRequest
 from opsagent_shared.partial import read_each

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from cost_insights.cost_explorer import COST_METRIC, call, cost_and_usage
+from cost_analysis.cost_explorer import COST_METRIC, call, cost_and_usage
 from opsagent_shared import clock
 from opsagent_shared.errors import CostDataUnavailable
 from opsagent_shared.money import ZERO, money, to_decimal

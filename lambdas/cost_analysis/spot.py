@@ -20,7 +20,7 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from cost_insights import instance_types, inventory
+from cost_analysis import instance_types, inventory
 from opsagent_shared import aws, clock
 from opsagent_shared.money import ZERO, money, monthly_from_hourly, to_decimal
 from opsagent_shared.regions import scan_regions, target_regions

@@ -18,8 +18,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from cost_insights import instance_types, inventory
-from cost_insights.spot import stateful_hint
+from cost_analysis import instance_types, inventory
+from cost_analysis.spot import stateful_hint
 from opsagent_shared import clock
 from opsagent_shared.metrics import SeriesSummary
 from opsagent_shared.money import ZERO, money, monthly_from_hourly

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from cost_insights.cost_explorer import call
+from cost_analysis.cost_explorer import call
 from opsagent_shared import clock
 from opsagent_shared.money import ZERO, money, one_decimal, to_decimal
 from opsagent_shared.responses import tool_response

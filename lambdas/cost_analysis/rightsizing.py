@@ -21,8 +21,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from cost_insights import instance_types, inventory
-from cost_insights.cost_explorer import call
+from cost_analysis import instance_types, inventory
+from cost_analysis.cost_explorer import call
 from opsagent_shared import aws, clock
 from opsagent_shared.errors import CostDataUnavailable
 from opsagent_shared.metrics import SeriesSummary

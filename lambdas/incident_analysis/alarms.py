@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from incident.scope import resolve_region
+from incident_analysis.scope import resolve_region
 from opsagent_shared import aws, clock
 from opsagent_shared.errors import BadRequest, ServiceUnavailable
 from opsagent_shared.responses import tool_response

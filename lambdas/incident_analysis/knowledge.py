@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from incident.signature import ErrorSignature, extract_signature
+from incident_analysis.signature import ErrorSignature, extract_signature
 from opsagent_shared import aws, env
 from opsagent_shared.errors import BadRequest, ConfigurationError, ServiceUnavailable
 from opsagent_shared.responses import tool_response

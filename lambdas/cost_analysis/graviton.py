@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from cost_insights import instance_types, inventory
-from cost_insights.rightsizing import (
+from cost_analysis import instance_types, inventory
+from cost_analysis.rightsizing import (
     ComputeOptimizerListing,
     compute_optimizer_listing,
     compute_optimizer_off_note,

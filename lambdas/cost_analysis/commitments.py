@@ -17,7 +17,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from cost_insights.cost_explorer import call
+from cost_analysis.cost_explorer import call
 from opsagent_shared import clock
 from opsagent_shared.errors import BadRequest, CostDataUnavailable
 from opsagent_shared.money import ZERO, money, monthly_from_hourly, one_decimal, to_decimal

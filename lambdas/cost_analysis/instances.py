@@ -14,8 +14,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from cost_insights import inventory
-from cost_insights.cost_explorer import call
+from cost_analysis import inventory
+from cost_analysis.cost_explorer import call
 from opsagent_shared import aws, clock
 from opsagent_shared.errors import BadRequest, CostDataUnavailable
 from opsagent_shared.metrics import SeriesSummary

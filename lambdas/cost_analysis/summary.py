@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from cost_insights.cost_explorer import COST_METRIC, cost_and_usage
+from cost_analysis.cost_explorer import COST_METRIC, cost_and_usage
 from opsagent_shared import clock
 from opsagent_shared.errors import BadRequest
 from opsagent_shared.money import ZERO, money, percent_change, to_decimal

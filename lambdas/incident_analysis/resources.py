@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from incident.scope import resolve_region
+from incident_analysis.scope import resolve_region
 from opsagent_shared import aws
 from opsagent_shared.errors import BadRequest
 from opsagent_shared.partial import read_each

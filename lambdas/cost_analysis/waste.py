@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from cost_insights import inventory
+from cost_analysis import inventory
 from opsagent_shared import aws, clock
 from opsagent_shared.metrics import MetricQuery, SeriesSummary, fetch_series
 from opsagent_shared.money import HOURS_PER_MONTH, ZERO, money, monthly_from_hourly, to_decimal

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from incident.scope import resolve_region
+from incident_analysis.scope import resolve_region
 from opsagent_shared import aws, clock
 from opsagent_shared.errors import BadRequest, ServiceUnavailable
 from opsagent_shared.metrics import summarize
