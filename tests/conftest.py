@@ -12,8 +12,10 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from botocore.exceptions import BotoCoreError
 from botocore.stub import Stubber
 from moto import mock_aws
+from moto.core.responses import BaseResponse
 
 from infra.config import Settings
 from infra.nag import enable_checks
@@ -103,9 +105,28 @@ def lambda_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     return
 
 
+class Unreachable(BotoCoreError):
+    """What botocore raises when AWS cannot be reached: no AWS error code, not retried."""
+
+    fmt = "AWS could not be reached ({detail})"
+
+
 @pytest.fixture
 def account(lambda_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A moto account, two scanned regions, a fixed clock (NOW), and fresh AWS clients."""
+    """A moto account, two scanned regions, a fixed clock (NOW), and fresh AWS clients.
+
+    An action moto does not implement fails as an unreachable AWS would (`Unreachable`, a
+    botocore error), never with moto's own NotImplementedError, which no real call raises.
+    """
+    real_call_action = BaseResponse.call_action
+
+    def call_action(self: BaseResponse) -> Any:
+        try:
+            return real_call_action(self)
+        except NotImplementedError as error:
+            raise Unreachable(detail=str(error)) from error
+
+    monkeypatch.setattr(BaseResponse, "call_action", call_action)
     monkeypatch.setenv("SCAN_REGIONS", ",".join(TEST_REGIONS))
     monkeypatch.setenv("REGION_SCAN_WORKERS", "1")  # Stubbers answer in call order
     monkeypatch.setattr(clock, "now", lambda: NOW)

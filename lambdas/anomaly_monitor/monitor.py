@@ -145,7 +145,7 @@ def _is_ours(physical_id: str) -> bool:
 
 
 def _failed(operation: str, error: Exception) -> MonitorLookupFailed:
-    code = aws.error_code(error) or type(error).__name__
+    code = aws.reason(error)
     return MonitorLookupFailed(
         f"Cost Explorer {operation} failed ({code}): {aws.error_message(error)[:300]}. "
         "To skip the lookup, set -c anomaly_monitor_arn=<an existing monitor's ARN> "

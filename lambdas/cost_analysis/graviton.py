@@ -151,10 +151,10 @@ def _scan_region(region: str) -> _RegionFindings:
     groups = inventory.auto_scaling_groups(region)
     try:
         listing = compute_optimizer_listing(region)
-    except Exception as error:  # optional enrichment: never lose the region over it
+    except aws.failures() as error:  # optional enrichment: never lose the region over it
         listing = ComputeOptimizerListing()
         found.notes.append(
-            f"Compute Optimizer failed in {region} ({_error_reason(error)}); no workload types."
+            f"Compute Optimizer failed in {region} ({aws.reason(error)}); no workload types."
         )
     if not listing.available:
         found.co_off = listing.off_reason
@@ -353,7 +353,3 @@ def _equivalent(x86_type: str) -> str:
     arm_type = instance_types.graviton_equivalent(x86_type)
     assert arm_type is not None
     return arm_type
-
-
-def _error_reason(error: Exception) -> str:
-    return aws.error_code(error) or type(error).__name__

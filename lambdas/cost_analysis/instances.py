@@ -162,8 +162,8 @@ def _scan_region(region: str) -> RegionFleet:
     prices: dict[str, Decimal] = {}
     try:
         prices = inventory.on_demand_prices(region, {i.instance_type for i in running})
-    except Exception as error:
-        reason = aws.error_code(error) or type(error).__name__
+    except aws.failures() as error:
+        reason = aws.reason(error)
         notes.append(f"list prices for {region} could not be read ({reason}).")
     cpu = inventory.cpu_utilization(region, [i.id for i in running])
     return RegionFleet(instances=running, prices=prices, cpu=cpu, notes=notes)

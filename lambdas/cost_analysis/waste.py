@@ -295,8 +295,8 @@ def _low_utilization(
         return
     try:
         prices = inventory.on_demand_prices(region, {i.instance_type for i, _, _ in idle})
-    except Exception as error:
-        reason = aws.error_code(error) or type(error).__name__
+    except aws.failures() as error:
+        reason = aws.reason(error)
         result.notes.append(
             f"{len(idle)} low-utilization instance(s) in {region} not priced: list prices "
             f"could not be read ({reason})."

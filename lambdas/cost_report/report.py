@@ -17,7 +17,7 @@ from typing import Any
 
 from cost_analysis import forecast, optimization_hub, summary
 
-from opsagent_shared import clock
+from opsagent_shared import aws, clock
 from opsagent_shared.errors import CostDataUnavailable, NotEnabled
 from opsagent_shared.money import money, to_decimal
 from opsagent_shared.notifications import (
@@ -134,7 +134,7 @@ def gather() -> DailyFigures:
     hub_unavailable = False
     try:
         hub = optimization_hub.run(top=1)
-    except Exception as error:
+    except aws.failures() as error:
         # The hub is an extra: when it fails (it answers "off" by itself), the report still
         # goes out, says the saving line is missing, and the handler logs why.
         hub_unavailable = True

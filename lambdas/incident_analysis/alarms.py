@@ -17,7 +17,7 @@ from typing import Any
 
 from incident_analysis.scope import resolve_region
 from opsagent_shared import aws, clock
-from opsagent_shared.errors import BadRequest, ServiceUnavailable
+from opsagent_shared.errors import BadRequest
 from opsagent_shared.responses import tool_response
 
 ALARM_TYPES = ["MetricAlarm", "CompositeAlarm"]
@@ -66,9 +66,9 @@ def run_active(*, name_prefix: str | None, region: str | None, top: int) -> dict
             transitions, truncated = _recent_transitions(
                 cloudwatch, {str(a["AlarmName"]) for a in alarms}, window_start, now
             )
-        except Exception as error:  # the list is still useful without its history
+        except aws.failures() as error:  # the list is still useful without its history
             notes.append(
-                f"recent state changes could not be read ({_reason(error)}); alarms are listed "
+                f"recent state changes could not be read ({aws.reason(error)}); alarms are listed "
                 "without them."
             )
         else:
@@ -99,12 +99,10 @@ def run_active(*, name_prefix: str | None, region: str | None, top: int) -> dict
 def _alarm_pages(
     cloudwatch: Any, region: str, request: Mapping[str, Any]
 ) -> Iterator[dict[str, Any]]:
-    try:
+    with aws.calling(f"CloudWatch DescribeAlarms in {region}"):
         for page in cloudwatch.get_paginator("describe_alarms").paginate(**request):
             yield from page.get("MetricAlarms", [])
             yield from page.get("CompositeAlarms", [])
-    except Exception as error:
-        raise _unavailable(error, "DescribeAlarms", region) from error
 
 
 def _recent_transitions(
@@ -171,12 +169,10 @@ def run_details(*, alarm_name: str, minutes_around: int, region: str | None) -> 
 def _not_found_message(cloudwatch: Any, name: str, region: str) -> str:
     token = re.split(r"[-_/ .:]", name, maxsplit=1)[0]
     prefix = token if len(token) >= 3 else name[:3]
-    try:
+    with aws.calling(f"CloudWatch DescribeAlarms in {region}"):
         response = cloudwatch.describe_alarms(
             AlarmNamePrefix=prefix, AlarmTypes=ALARM_TYPES, MaxRecords=100
         )
-    except Exception as error:
-        raise _unavailable(error, "DescribeAlarms", region) from error
     names = [
         str(a["AlarmName"])
         for a in [*response.get("MetricAlarms", []), *response.get("CompositeAlarms", [])]
@@ -208,12 +204,10 @@ def _metric_details(
         end = start + timedelta(minutes=minutes_around)
 
     queries, value_id, period = _metric_queries(alarm)
-    try:
+    with aws.calling(f"CloudWatch GetMetricData in {region}"):
         response = cloudwatch.get_metric_data(
             MetricDataQueries=queries, StartTime=start, EndTime=end, ScanBy="TimestampAscending"
         )
-    except Exception as error:
-        raise _unavailable(error, "GetMetricData", region) from error
     if response.get("NextToken"):
         notes.append("CloudWatch returned part of the window only; the newest points may miss.")
     result: dict[str, Any] = next(
@@ -301,9 +295,9 @@ def _breach_time(
             ScanBy="TimestampDescending",
             MaxRecords=100,
         )
-    except Exception as error:
+    except aws.failures() as error:
         notes.append(
-            f"alarm history could not be read ({_reason(error)}); the window is centred on now."
+            f"alarm history could not be read ({aws.reason(error)}); the window is centred on now."
         )
         return now, "now"
     for entry in response.get("AlarmHistoryItems", []):
@@ -488,10 +482,4 @@ def _iso(value: datetime) -> str:
 
 
 def _reason(error: Exception) -> str:
-    return aws.error_code(error) or type(error).__name__
-
-
-def _unavailable(error: Exception, operation: str, region: str) -> Exception:
-    if isinstance(error, BadRequest | ServiceUnavailable):
-        return error
-    return ServiceUnavailable(f"CloudWatch {operation} failed in {region} ({_reason(error)}).")
+    return aws.reason(error)

@@ -88,7 +88,7 @@ def run(
 
     end = clock.now()
     start = end - timedelta(minutes=minutes)
-    try:
+    with aws.calling(f"CloudWatch Logs StartQuery in {where}", rules=LOGS_RULES):
         query_id = logs.start_query(
             logGroupNames=groups,
             startTime=int(start.timestamp()),
@@ -96,8 +96,6 @@ def run(
             queryString=query,
             limit=RESULT_LIMIT,
         )["queryId"]
-    except Exception as error:
-        raise _mapped(error, "StartQuery", where) from error
 
     response, stopped = _wait(logs, query_id, where)
     notes: list[str] = []
@@ -288,7 +286,7 @@ def _log_groups(logs: Any, requested: str, region: str) -> list[str]:
 
 def _names_with_prefix(logs: Any, prefix: str, region: str, most: int) -> list[str]:
     names: list[str] = []
-    try:
+    with aws.calling(f"CloudWatch Logs DescribeLogGroups in {region}", rules=LOGS_RULES):
         pages = logs.get_paginator("describe_log_groups").paginate(
             logGroupNamePrefix=prefix, PaginationConfig={"PageSize": min(50, most)}
         )
@@ -296,8 +294,6 @@ def _names_with_prefix(logs: Any, prefix: str, region: str, most: int) -> list[s
             names.extend(str(g["logGroupName"]) for g in page.get("logGroups", []))
             if len(names) >= most:
                 break
-    except Exception as error:
-        raise _mapped(error, "DescribeLogGroups", region) from error
     return names[:most]
 
 
@@ -307,10 +303,8 @@ def _wait(logs: Any, query_id: str, region: str) -> tuple[dict[str, Any], str | 
     started = monotonic()
     delay = FIRST_DELAY
     while True:
-        try:
+        with aws.calling(f"CloudWatch Logs GetQueryResults in {region}", rules=LOGS_RULES):
             response: dict[str, Any] = logs.get_query_results(queryId=query_id)
-        except Exception as error:
-            raise _mapped(error, "GetQueryResults", region) from error
         status = response.get("status")
         if status == "Complete":
             return response, None
@@ -319,7 +313,7 @@ def _wait(logs: Any, query_id: str, region: str) -> tuple[dict[str, Any], str | 
         scanned = float(response.get("statistics", {}).get("bytesScanned", 0) or 0)
         remaining = MAX_WAIT_SECONDS - (monotonic() - started)
         if remaining <= 0 or scanned >= MAX_BYTES_SCANNED:
-            with contextlib.suppress(Exception):  # it may have finished meanwhile
+            with contextlib.suppress(*aws.errors()):  # it may have finished meanwhile
                 logs.stop_query(queryId=query_id)
             return response, ("time" if remaining <= 0 else "bytes")
         sleep(min(delay, remaining))
@@ -374,16 +368,16 @@ def _iso(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _mapped(error: Exception, operation: str, region: str) -> Exception:
-    if isinstance(error, BadRequest | ServiceUnavailable):
-        return error
-    code = aws.error_code(error)
-    if code == "ResourceNotFoundException":
-        message = getattr(error, "response", {}).get("Error", {}).get("Message", "")
-        return BadRequest(f"CloudWatch Logs {operation} in {region}: {message or code}")
-    if code in ("MalformedQueryException", "InvalidParameterException"):
-        message = getattr(error, "response", {}).get("Error", {}).get("Message", "")
-        return BadRequest(f"Logs Insights rejected the query: {message or code}")
-    return ServiceUnavailable(
-        f"CloudWatch Logs {operation} failed in {region} ({code or type(error).__name__})."
-    )
+def _not_found(failure: aws.Failure) -> BadRequest:
+    return BadRequest(f"{failure.what}: {failure.message or failure.code}")
+
+
+def _rejected(failure: aws.Failure) -> BadRequest:
+    return BadRequest(f"Logs Insights rejected the query: {failure.message or failure.code}")
+
+
+LOGS_RULES: aws.ErrorRules = {
+    "ResourceNotFoundException": _not_found,
+    "MalformedQueryException": _rejected,
+    "InvalidParameterException": _rejected,
+}

@@ -379,7 +379,7 @@ def _fetch(
                 break
             request["NextToken"] = token
     except Exception as error:
-        code = aws.error_code(error) or type(error).__name__
+        code = aws.reason(error)
         raise ServiceUnavailable(f"CloudWatch metrics could not be read ({code}).") from error
     return [[v for _, v in sorted(series, key=lambda p: p[0])] for series in points]
 

@@ -13,8 +13,13 @@ its X-Ray subsegment; a request answered without AWS (a 400) never loads botocor
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
+
+from opsagent_shared.errors import OpsAgentError, ServiceUnavailable
 
 if TYPE_CHECKING:
     import botocore.session
@@ -85,3 +90,75 @@ def is_aws_error(error: BaseException) -> bool:
     from botocore.exceptions import BotoCoreError, ClientError
 
     return isinstance(error, ClientError | BotoCoreError)
+
+
+def errors() -> tuple[type[BaseException], ...]:
+    """The exceptions an AWS call raises: AWS answered with an error code (`ClientError`), or
+    did not answer (`BotoCoreError`: connection, endpoint, credentials)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return (ClientError, BotoCoreError)
+
+
+def failures() -> tuple[type[BaseException], ...]:
+    """What a best-effort read may turn into a note ("region X was skipped"): AWS errors and
+    the domain errors they were already translated to. Never a fault in this code."""
+    return (*errors(), ServiceUnavailable)
+
+
+def reason(error: BaseException) -> str:
+    """A short reason for a note: the AWS error code, else the error's class name."""
+    return (
+        error_code(error)
+        if isinstance(error, Exception) and error_code(error)
+        else (type(error).__name__)
+    )
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An AWS error, read once: what was called, the code ('' when AWS did not answer)."""
+
+    what: str
+    code: str
+    message: str
+
+
+ErrorRules = Mapping[str, Callable[[Failure], OpsAgentError]]
+
+
+def translate(
+    error: BaseException,
+    what: str,
+    *,
+    rules: ErrorRules | None = None,
+    unavailable: type[ServiceUnavailable] = ServiceUnavailable,
+) -> BaseException:
+    """The domain error for an AWS error (`rules` by error code, else `unavailable`); any
+    other exception is returned as it is, so a fault in this code is never a "try again"."""
+    if not isinstance(error, errors()):
+        return error
+    assert isinstance(error, Exception)
+    failure = Failure(what=what, code=error_code(error), message=error_message(error)[:300])
+    make = (rules or {}).get(failure.code)
+    if make is not None:
+        return make(failure)
+    if not failure.code:
+        return unavailable(f"{what} could not be reached ({type(error).__name__}).")
+    detail = f"{failure.code}: {failure.message}" if failure.message else failure.code
+    return unavailable(f"{what} failed ({detail}).")
+
+
+@contextmanager
+def calling(
+    what: str,
+    *,
+    rules: ErrorRules | None = None,
+    unavailable: type[ServiceUnavailable] = ServiceUnavailable,
+) -> Iterator[None]:
+    """`with aws.calling("CloudWatch GetMetricData in us-east-1"):` around AWS calls: their
+    errors leave as domain errors (`translate`); everything else passes untouched."""
+    try:
+        yield
+    except errors() as error:
+        raise translate(error, what, rules=rules, unavailable=unavailable) from error

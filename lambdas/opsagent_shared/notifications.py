@@ -107,6 +107,6 @@ def publish(topic_arn: str, notification: Mapping[str, Any]) -> str:
             TopicArn=topic_arn, Message=json.dumps(notification, ensure_ascii=False)
         )
     except Exception as error:
-        code = aws.error_code(error) or type(error).__name__
+        code = aws.reason(error)
         raise ServiceUnavailable(f"could not publish to {topic_arn}: {code}") from error
     return str(response["MessageId"])

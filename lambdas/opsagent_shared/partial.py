@@ -29,8 +29,8 @@ def read_each(
     for name, read in sources.items():
         try:
             read()
-        except Exception as error:
-            reason = aws.error_code(error) or type(error).__name__
+        except aws.failures() as error:
+            reason = aws.reason(error)
             outcome.failed.append(name)
             outcome.notes.append(f"{name} could not be {what} in {where} ({reason}).")
     if sources and len(outcome.failed) == len(sources):

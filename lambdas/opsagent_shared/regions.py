@@ -35,8 +35,8 @@ def scan_regions(
         for region, future in futures.items():
             try:
                 scan.results[region] = future.result()
-            except Exception as error:
-                reason = aws.error_code(error) or type(error).__name__
+            except aws.failures() as error:
+                reason = aws.reason(error)
                 scan.notes.append(f"region {region} was skipped: {reason}")
     return scan
 
@@ -67,6 +67,6 @@ def enabled_regions() -> list[str]:
             Filters=[{"Name": "opt-in-status", "Values": ["opt-in-not-required", "opted-in"]}]
         )
     except Exception as error:
-        code = aws.error_code(error) or type(error).__name__
+        code = aws.reason(error)
         raise ServiceUnavailable(f"could not list the account's regions ({code}).") from error
     return sorted(r["RegionName"] for r in response["Regions"])

@@ -20,15 +20,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import BotoCoreError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from moto.core.responses import BaseResponse
 
 from opsagent_shared import aws
 from opsagent_shared.responses import EXCERPT_CHARS
 from tests.action_groups import bedrock_event
-from tests.conftest import REPO_ROOT, FakeLambdaContext
+from tests.conftest import REPO_ROOT, FakeLambdaContext, Unreachable
 
 MAX_BODY_BYTES = 8 * 1024
 MAX_ECHO_CHARS = 200
@@ -38,12 +36,6 @@ ALLOWED_STATUSES = {200, 400, 404, 503}
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 # Services moto does not implement at all: their requests fail before they are sent.
 NOT_IN_MOTO = ("cost-optimization-hub", "compute-optimizer", "pricing", "bedrock-agent-runtime")
-
-
-class Unreachable(BotoCoreError):
-    """What botocore raises when AWS cannot be reached: no AWS error code, not retried."""
-
-    fmt = "AWS could not be reached ({detail})"
 
 
 def _refuse_to_send(**_: Any) -> None:
@@ -90,15 +82,6 @@ def hostile_account(account: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     from incident import handler as incident_handler
     from incident_analysis import logs as logs_module
 
-    real_call_action = BaseResponse.call_action
-
-    def call_action(self: BaseResponse) -> Any:
-        try:
-            return real_call_action(self)
-        except NotImplementedError as error:
-            raise Unreachable(detail=str(error)) from error
-
-    monkeypatch.setattr(BaseResponse, "call_action", call_action)
     real_client = aws.client
 
     def client(service: str, region: str | None = None) -> Any:
