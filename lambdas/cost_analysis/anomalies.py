@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from cost_analysis.cost_explorer import call
+from cost_analysis.cost_explorer import call, pages
 from opsagent_shared import clock
 from opsagent_shared.money import ZERO, money, one_decimal, to_decimal
 from opsagent_shared.responses import tool_response
@@ -82,13 +82,8 @@ def _anomalies(start: date, end: date, min_impact: float) -> Iterator[dict[str, 
             "NumericOperator": "GREATER_THAN_OR_EQUAL",
             "StartValue": float(min_impact),
         }
-    token: str | None = None
-    while True:
-        page = call("get_anomalies", **request, **({"NextPageToken": token} if token else {}))
+    for page in pages("get_anomalies", **request):
         yield from page.get("Anomalies", [])
-        token = page.get("NextPageToken")
-        if not token:
-            return
 
 
 def _total_impact(anomaly: dict[str, Any]) -> Decimal:

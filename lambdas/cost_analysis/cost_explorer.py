@@ -43,50 +43,64 @@ def cost_and_usage(
         request["GroupBy"] = [dict(g) for g in group_by]
     if filter_:
         request["Filter"] = dict(filter_)
-    yield from _pages(ce().get_cost_and_usage, request, "ResultsByTime")
+    for page in pages("get_cost_and_usage", **request):
+        yield from page.get("ResultsByTime", [])
 
 
 def call(operation: str, **request: Any) -> dict[str, Any]:
-    """One Cost Explorer call (no pagination), errors mapped."""
-    try:
-        return dict(getattr(ce(), operation)(**request))
-    except Exception as error:
-        raise _mapped(error, operation) from error
+    """One Cost Explorer call (no pagination), errors translated."""
+    client = ce()
+    with _calling(client, operation):
+        return dict(getattr(client, operation)(**request))
 
 
-def _pages(method: Any, request: dict[str, Any], key: str) -> Iterator[dict[str, Any]]:
-    token: str | None = None
-    while True:
-        try:
-            page = method(**request, **({"NextPageToken": token} if token else {}))
-        except Exception as error:
-            raise _mapped(error, method.__name__) from error
-        yield from page.get(key, [])
-        token = page.get("NextPageToken")
-        if not token:
+def pages(operation: str, **request: Any) -> Iterator[dict[str, Any]]:
+    """Every page of one Cost Explorer request, errors translated: botocore's paginator where
+    it has one, else the NextPageToken loop (GetCostAndUsage has none). Each page is billed."""
+    client = ce()
+    with _calling(client, operation):
+        if client.can_paginate(operation):
+            yield from client.get_paginator(operation).paginate(**request)
             return
+        token: str | None = None
+        while True:
+            page = getattr(client, operation)(
+                **request, **({"NextPageToken": token} if token else {})
+            )
+            yield page
+            token = page.get("NextPageToken")
+            if not token:
+                return
 
 
-def _mapped(error: Exception, operation: str) -> Exception:
-    code = aws.error_code(error)
-    if not code:
-        # No AWS error code: AWS was not reached (a retry may work), or a fault in this code.
-        if aws.is_aws_error(error):
-            return CostDataUnavailable(f"Cost Explorer {operation} could not be reached ({error}).")
-        return error
-    message = getattr(error, "response", {}).get("Error", {}).get("Message", "")
-    if code == "ValidationException":
-        return BadRequest(f"Cost Explorer rejected the request: {message}")
-    # Not faults to retry: a setting is off, or the data does not exist yet.
-    if code == "DataUnavailableException":
-        return NotEnabled(
-            f"Cost Explorer has no data for this yet ({message}).",
-            how_to_enable="New accounts and newly enabled features fill in within 24 hours; "
-            "resource-level data and rightsizing are opt-ins under Cost Explorer > Preferences.",
-        )
-    if code == "AccessDeniedException":
-        return NotEnabled(
-            f"Cost Explorer is not available to this tool: {operation} was denied ({message}).",
-            how_to_enable=ENABLE_COST_EXPLORER,
-        )
-    return CostDataUnavailable(f"Cost Explorer {operation} failed: {code} {message}".strip())
+def _calling(client: Any, operation: str) -> Any:
+    api = client.meta.method_to_api_mapping.get(operation, operation)
+    return aws.calling(f"Cost Explorer {api}", rules=RULES, unavailable=CostDataUnavailable)
+
+
+def _rejected(failure: aws.Failure) -> BadRequest:
+    return BadRequest(f"Cost Explorer rejected the request: {failure.message}")
+
+
+def _no_data_yet(failure: aws.Failure) -> NotEnabled:
+    # Not a fault to retry: the data does not exist yet, or an opt-in is off.
+    return NotEnabled(
+        f"Cost Explorer has no data for this yet ({failure.message}).",
+        how_to_enable="New accounts and newly enabled features fill in within 24 hours; "
+        "resource-level data and rightsizing are opt-ins under Cost Explorer > Preferences.",
+    )
+
+
+def _denied(failure: aws.Failure) -> NotEnabled:
+    return NotEnabled(
+        f"Cost Explorer is not available to this tool: {failure.what} was denied "
+        f"({failure.message}).",
+        how_to_enable=ENABLE_COST_EXPLORER,
+    )
+
+
+RULES: aws.ErrorRules = {
+    "ValidationException": _rejected,
+    "DataUnavailableException": _no_data_yet,
+    "AccessDeniedException": _denied,
+}

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from cost_analysis import inventory
-from cost_analysis.cost_explorer import call
+from cost_analysis.cost_explorer import pages
 from opsagent_shared import aws, clock
 from opsagent_shared.errors import BadRequest, CostDataUnavailable
 from opsagent_shared.metrics import SeriesSummary
@@ -180,13 +180,7 @@ def _resource_costs(window: Period) -> dict[str, Decimal]:
     }
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     days: dict[str, int] = defaultdict(int)
-    token: str | None = None
-    while True:
-        page = call(
-            "get_cost_and_usage_with_resources",
-            **request,
-            **({"NextPageToken": token} if token else {}),
-        )
+    for page in pages("get_cost_and_usage_with_resources", **request):
         for day in page.get("ResultsByTime", []):
             for group in day.get("Groups", []):
                 amount = to_decimal(
@@ -196,9 +190,6 @@ def _resource_costs(window: Period) -> dict[str, Decimal]:
                     resource = group["Keys"][0]
                     totals[resource] += amount
                     days[resource] += 1
-        token = page.get("NextPageToken")
-        if not token:
-            break
     return {r: totals[r] / days[r] * DAYS_PER_MONTH for r in totals}
 
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from opsagent_shared import aws
-from opsagent_shared.errors import ServiceUnavailable
+from opsagent_shared.errors import OpsAgentError
 from opsagent_shared.money import ZERO, money, one_decimal, to_decimal
 from opsagent_shared.responses import tool_response
 
@@ -33,7 +33,7 @@ ENROLL_NOTES = (
 )
 
 
-class HubOff(Exception):
+class HubOff(OpsAgentError):
     """The hub cannot answer for this account: not enrolled, or not allowed to read it."""
 
 
@@ -115,34 +115,21 @@ def _pages(operation: str, key: str, **request: Any) -> Iterator[dict[str, Any]]
 
 
 def _raw_pages(operation: str, **request: Any) -> Iterator[dict[str, Any]]:
-    method = getattr(aws.client("cost-optimization-hub", HUB_REGION), operation)
-    token: str | None = None
-    while True:
-        try:
-            page = method(
-                maxResults=PAGE_SIZE, **request, **({"nextToken": token} if token else {})
-            )
-        except Exception as error:
-            raise _mapped(error, operation) from error
-        yield page
-        token = page.get("nextToken")
-        if not token:
-            return
+    client = aws.client("cost-optimization-hub", HUB_REGION)
+    api = client.meta.method_to_api_mapping.get(operation, operation)
+    with aws.calling(f"Cost Optimization Hub {api}", rules={"*": _off}):
+        pages = client.get_paginator(operation).paginate(
+            **request, PaginationConfig={"PageSize": PAGE_SIZE}
+        )
+        yield from pages
 
 
-def _mapped(error: Exception, operation: str) -> Exception:
-    code = aws.error_code(error)
-    if not code:
-        # No AWS error code: AWS was not reached (a retry may work), or a fault in this code.
-        if aws.is_aws_error(error):
-            return ServiceUnavailable(
-                f"Cost Optimization Hub {operation} could not be reached ({error})."
-            )
-        return error
-    message = getattr(error, "response", {}).get("Error", {}).get("Message", "")
-    if code == ACCESS_DENIED or "enroll" in message.lower():
-        return HubOff(f"{code}: {message}" if message else code)
-    return ServiceUnavailable(f"Cost Optimization Hub {operation} failed: {code} {message}".strip())
+def _off(failure: aws.Failure) -> HubOff | None:
+    """The hub's answer when the account is not enrolled: access denied, or (no dedicated
+    code in its model) any error whose message speaks of enrolment."""
+    if failure.code == ACCESS_DENIED or "enroll" in failure.message.lower():
+        return HubOff(f"{failure.code}: {failure.message}" if failure.message else failure.code)
+    return None
 
 
 def _savings(recommendation: dict[str, Any]) -> Decimal:

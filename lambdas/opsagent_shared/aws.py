@@ -124,7 +124,8 @@ class Failure:
     message: str
 
 
-ErrorRules = Mapping[str, Callable[[Failure], OpsAgentError]]
+# Error code -> the domain error to raise; "*" is asked for every code, and may answer None.
+ErrorRules = Mapping[str, Callable[[Failure], OpsAgentError | None]]
 
 
 def translate(
@@ -140,9 +141,11 @@ def translate(
         return error
     assert isinstance(error, Exception)
     failure = Failure(what=what, code=error_code(error), message=error_message(error)[:300])
-    make = (rules or {}).get(failure.code)
-    if make is not None:
-        return make(failure)
+    for key in (failure.code, "*"):
+        make = (rules or {}).get(key)
+        translated = make(failure) if make is not None and failure.code else None
+        if translated is not None:
+            return translated
     if not failure.code:
         return unavailable(f"{what} could not be reached ({type(error).__name__}).")
     detail = f"{failure.code}: {failure.message}" if failure.message else failure.code

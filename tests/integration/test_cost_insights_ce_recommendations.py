@@ -714,7 +714,7 @@ def test_hub_throttling_is_a_503_to_retry(stubbed_hub: Stubber) -> None:
     status, body = invoke(handler, "/recommendations/cost-optimization-hub")
     assert status == 503
     assert body["error"] == (
-        "Cost Optimization Hub list_recommendations failed: ThrottlingException Rate exceeded "
+        "Cost Optimization Hub ListRecommendations failed (ThrottlingException: Rate exceeded). "
         "Try again in a minute."
     )
 
