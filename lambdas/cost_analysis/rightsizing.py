@@ -77,7 +77,7 @@ def compute_optimizer_listing(region: str) -> ComputeOptimizerListing:
             request["nextToken"] = token
         try:
             page = client.get_ec2_instance_recommendations(**request)
-        except Exception as error:
+        except aws.errors() as error:
             code = aws.error_code(error)
             if code in CO_OFF_CODES:
                 return ComputeOptimizerListing(off_reason=code)

@@ -204,7 +204,7 @@ def _retrieve(
             retrievalQuery={"text": query},
             retrievalConfiguration={"vectorSearchConfiguration": search},
         )
-    except Exception as error:
+    except aws.errors() as error:
         raise _mapped(error, knowledge_base_id) from error
     return documents(response.get("retrievalResults", []))
 
@@ -255,7 +255,7 @@ def _knowledge_base_id() -> str:
         ) from None
 
 
-def _mapped(error: Exception, knowledge_base_id: str) -> Exception:
+def _mapped(error: BaseException, knowledge_base_id: str) -> BaseException:
     code = aws.error_code(error)
     message = getattr(error, "response", {}).get("Error", {}).get("Message", "")
     detail = f"{code}: {message}".strip(": ") if code else f"{type(error).__name__}: {error}"

@@ -224,7 +224,7 @@ def _call(not_found: set[str], what: str, call: Any, **request: Any) -> Any:
     """The call's answer, None when AWS says the resource does not exist."""
     try:
         return call(**request)
-    except Exception as error:
+    except aws.errors() as error:
         code = aws.error_code(error)
         if code in not_found:
             return None
@@ -378,7 +378,7 @@ def _fetch(
             if not token:
                 break
             request["NextToken"] = token
-    except Exception as error:
+    except aws.errors() as error:
         code = aws.reason(error)
         raise ServiceUnavailable(f"CloudWatch metrics could not be read ({code}).") from error
     return [[v for _, v in sorted(series, key=lambda p: p[0])] for series in points]

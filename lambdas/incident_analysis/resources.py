@@ -144,7 +144,7 @@ def _ec2(query: Query, region: str, search: Search) -> None:
     if not query.is_tag and query.text.startswith("i-"):
         try:
             answer = client.describe_instances(InstanceIds=[query.text])
-        except Exception as error:
+        except aws.errors() as error:
             if aws.error_code(error) in EC2_NOT_FOUND:
                 search.searched["EC2 instances"] = 0
                 return

@@ -65,7 +65,7 @@ def client(service: str, region: str | None = None) -> Any:
     return session().create_client(service, region_name=region, config=config)
 
 
-def error_code(error: Exception) -> str:
+def error_code(error: BaseException) -> str:
     """The AWS error code of a botocore `ClientError`, or '' for anything else."""
     response = getattr(error, "response", None)
     if isinstance(response, dict):
@@ -73,7 +73,7 @@ def error_code(error: Exception) -> str:
     return ""
 
 
-def error_message(error: Exception) -> str:
+def error_message(error: BaseException) -> str:
     """The AWS error message of a botocore `ClientError`, or the error's own text."""
     response = getattr(error, "response", None)
     if isinstance(response, dict):
@@ -92,7 +92,7 @@ def is_aws_error(error: BaseException) -> bool:
     return isinstance(error, ClientError | BotoCoreError)
 
 
-def errors() -> tuple[type[BaseException], ...]:
+def errors() -> tuple[type[Exception], ...]:
     """The exceptions an AWS call raises: AWS answered with an error code (`ClientError`), or
     did not answer (`BotoCoreError`: connection, endpoint, credentials)."""
     from botocore.exceptions import BotoCoreError, ClientError
@@ -100,7 +100,7 @@ def errors() -> tuple[type[BaseException], ...]:
     return (ClientError, BotoCoreError)
 
 
-def failures() -> tuple[type[BaseException], ...]:
+def failures() -> tuple[type[Exception], ...]:
     """What a best-effort read may turn into a note ("region X was skipped"): AWS errors and
     the domain errors they were already translated to. Never a fault in this code."""
     return (*errors(), ServiceUnavailable)
@@ -139,7 +139,6 @@ def translate(
     other exception is returned as it is, so a fault in this code is never a "try again"."""
     if not isinstance(error, errors()):
         return error
-    assert isinstance(error, Exception)
     failure = Failure(what=what, code=error_code(error), message=error_message(error)[:300])
     for key in (failure.code, "*"):
         make = (rules or {}).get(key)

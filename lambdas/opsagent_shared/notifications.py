@@ -106,7 +106,7 @@ def publish(topic_arn: str, notification: Mapping[str, Any]) -> str:
         response = aws.client("sns").publish(
             TopicArn=topic_arn, Message=json.dumps(notification, ensure_ascii=False)
         )
-    except Exception as error:
+    except aws.errors() as error:
         code = aws.reason(error)
         raise ServiceUnavailable(f"could not publish to {topic_arn}: {code}") from error
     return str(response["MessageId"])

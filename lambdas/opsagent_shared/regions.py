@@ -66,7 +66,7 @@ def enabled_regions() -> list[str]:
         response = aws.client("ec2").describe_regions(
             Filters=[{"Name": "opt-in-status", "Values": ["opt-in-not-required", "opted-in"]}]
         )
-    except Exception as error:
+    except aws.errors() as error:
         code = aws.reason(error)
         raise ServiceUnavailable(f"could not list the account's regions ({code}).") from error
     return sorted(r["RegionName"] for r in response["Regions"])
