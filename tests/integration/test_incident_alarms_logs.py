@@ -186,8 +186,7 @@ def test_active_alarms_in_moto_filter_by_prefix_and_survive_missing_history(
     )
     # moto lacks DescribeAlarmHistory: the list still answers, and says what is missing.
     assert body["notes"] == [
-        "recent state changes could not be read (Unreachable); alarms are listed "
-        "without them."
+        "recent state changes could not be read (Unreachable); alarms are listed without them."
     ]
     assert body["items"][0]["recent_transitions"] == []
 
