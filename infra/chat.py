@@ -54,6 +54,7 @@ from infra.lambda_function import (
     log_retention,
 )
 from infra.nag import acknowledge, nag_arn
+from infra.queues import dead_letter_queue
 
 COST_REPORT_PACKAGE_DIR = REPO_ROOT / "lambdas" / "cost_report"
 TRY_IT_PACKAGE_DIR = REPO_ROOT / "lambdas" / "try_it"
@@ -418,18 +419,7 @@ class DailyCostReport(Construct):
             "permissions; explicit read actions only.",
         )
 
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-        )
-        acknowledge(
-            self.dead_letter_queue,
-            "AwsSolutions-SQS3",
-            "This queue is the dead-letter queue of the report schedule.",
-        )
+        self.dead_letter_queue = dead_letter_queue(self, of="the report schedule")
         stack = cdk.Stack.of(self)
         self.scheduler_role = iam.Role(
             self,

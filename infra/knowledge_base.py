@@ -35,6 +35,7 @@ from infra.corpus import validate_corpus
 from infra.lambda_function import PythonLambda, log_retention
 from infra.model_access import acknowledge_model_first_use, model_first_use_statements
 from infra.nag import acknowledge, acknowledge_stack_singletons, cdk_assets_bucket_objects
+from infra.queues import dead_letter_queue, encrypted_queue
 
 KNOWLEDGE_SOURCE_DIR = REPO_ROOT / "knowledge"
 KNOWLEDGE_PREFIX = "knowledge/"
@@ -309,18 +310,10 @@ class KnowledgeSync(Construct):
         log_retention_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-        )
-        self.queue = sqs.Queue(
+        self.dead_letter_queue = dead_letter_queue(self, of="the sync queue")
+        self.queue = encrypted_queue(
             self,
             "Queue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
             visibility_timeout=sync_visibility_timeout(),
             retention_period=cdk.Duration.days(4),
             dead_letter_queue=sqs.DeadLetterQueue(
@@ -410,11 +403,6 @@ class KnowledgeSync(Construct):
 
         # The DLQ's alarm lives with the project's other alarms in the chat stack, where it can
         # post to the notification topic (this stateful stack cannot reference that topic).
-        acknowledge(
-            self.dead_letter_queue,
-            "AwsSolutions-SQS3",
-            "This queue is the dead-letter queue of the sync queue.",
-        )
 
 
 class KnowledgeCorpus(Construct):

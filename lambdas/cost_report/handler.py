@@ -10,22 +10,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cost_report import report
 from opsagent_shared.errors import NotEnabled
 from opsagent_shared.notifications import channel, publish
-
-logger = Logger()
-tracer = Tracer(auto_patch=False)  # botocore is patched on first use: opsagent_shared.aws
-metrics = Metrics()
+from opsagent_shared.observability import logger, metrics, observed
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     target = channel(event)
     topic_arn, language, connector = target.topic_arn, target.language, target.connector

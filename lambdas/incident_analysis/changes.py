@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+from incident_analysis import ecs
 from incident_analysis.scope import resolve_region
 from opsagent_shared import aws, clock
 from opsagent_shared.errors import BadRequest
@@ -274,67 +275,33 @@ def _lambda_time(raw: Any) -> datetime | None:
 # --- ECS -------------------------------------------------------------------------------------
 
 
-class _Budget:
-    def __init__(self, calls: int) -> None:
-        self.left = calls
-
-    def spend(self) -> bool:
-        if self.left <= 0:
-            return False
-        self.left -= 1
-        return True
-
-
 def _ecs(region: str, window: Window, found: Found) -> None:
     client = aws.client("ecs", region)
-    budget = _Budget(ECS_MAX_CALLS)
-    clusters: list[str] = []
-    token: str | None = None
-    capped = False
-    while True:
-        if not budget.spend():
-            capped = True
-            break
-        page = client.list_clusters(**({"nextToken": token} if token else {}))
-        clusters.extend(page.get("clusterArns", []))
-        token = page.get("nextToken")
-        if not token:
-            break
+    budget = ecs.CallBudget(ECS_MAX_CALLS)
+    clusters = ecs.cluster_arns(client, budget)
 
     unchecked = 0
     for cluster_arn in clusters:
-        if capped:
+        if budget.capped:
             unchecked += 1
             continue
         cluster = cluster_arn.rsplit("/", 1)[-1]
-        services: list[str] = []
-        token = None
-        while True:
-            if not budget.spend():
-                capped = True
-                break
-            request: dict[str, Any] = {"cluster": cluster_arn}
-            if token:
-                request["nextToken"] = token
-            page = client.list_services(**request)
-            for arn in page.get("serviceArns", []):
-                if window.matches(f"{cluster}/{arn.rsplit('/', 1)[-1]}"):
-                    services.append(arn)
-            token = page.get("nextToken")
-            if not token:
-                break
+        services = [
+            arn
+            for arn in ecs.service_arns(client, cluster_arn, budget)
+            if window.matches(f"{cluster}/{arn.rsplit('/', 1)[-1]}")
+        ]
         for offset in range(0, len(services), ECS_DESCRIBE_BATCH):
             if not budget.spend():
-                capped = True
                 break
             described = client.describe_services(
                 cluster=cluster_arn, services=services[offset : offset + ECS_DESCRIBE_BATCH]
             )
             for service in described.get("services", []):
                 _deployments(cluster, service, window, found)
-        if capped:
+        if budget.capped:
             unchecked += 1
-    if capped:
+    if budget.capped:
         found.notes.append(
             f"ECS: stopped after {ECS_MAX_CALLS} API calls; {unchecked} cluster(s) not fully "
             "checked. Pass a resource to narrow the search."

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from incident_analysis import ecs
 from incident_analysis.scope import resolve_region
 from opsagent_shared import aws
 from opsagent_shared.errors import BadRequest
@@ -304,49 +305,23 @@ def _lambda_item(function: dict[str, Any], tags: dict[str, str], query: Query) -
 
 def _ecs(query: Query, region: str, search: Search) -> None:
     client = aws.client("ecs", region)
-    calls = 0
-    capped = False
-
-    def spend() -> bool:
-        nonlocal calls, capped
-        if calls >= ECS_MAX_CALLS:
-            capped = True
-            return False
-        calls += 1
-        return True
-
-    clusters: list[str] = []
-    token: str | None = None
-    while spend():
-        page = client.list_clusters(**({"nextToken": token} if token else {}))
-        clusters.extend(page.get("clusterArns", []))
-        token = page.get("nextToken")
-        if not token:
-            break
+    budget = ecs.CallBudget(ECS_MAX_CALLS)
+    clusters = ecs.cluster_arns(client, budget)
 
     seen = 0
     for cluster_arn in clusters:
-        if capped:
+        if budget.capped:
             break
         cluster = cluster_arn.rsplit("/", 1)[-1]
         wanted: list[str] = []
-        token = None
-        while spend():
-            request: dict[str, Any] = {"cluster": cluster_arn}
-            if token:
-                request["nextToken"] = token
-            page = client.list_services(**request)
-            for arn in page.get("serviceArns", []):
-                seen += 1
-                service = arn.rsplit("/", 1)[-1]
-                # Tags are only in DescribeServices: a tag query describes every service.
-                if query.is_tag or query.names(f"{cluster}/{service}"):
-                    wanted.append(arn)
-            token = page.get("nextToken")
-            if not token:
-                break
+        for arn in ecs.service_arns(client, cluster_arn, budget):
+            seen += 1
+            service = arn.rsplit("/", 1)[-1]
+            # Tags are only in DescribeServices: a tag query describes every service.
+            if query.is_tag or query.names(f"{cluster}/{service}"):
+                wanted.append(arn)
         for offset in range(0, len(wanted), ECS_DESCRIBE_BATCH):
-            if not spend():
+            if not budget.spend():
                 break
             described = client.describe_services(
                 cluster=cluster_arn,
@@ -362,7 +337,7 @@ def _ecs(query: Query, region: str, search: Search) -> None:
                     continue
                 search.items.append(_ecs_item(cluster, service, tags, query))
     search.searched["ECS services"] = seen
-    if capped:
+    if budget.capped:
         search.notes.append(
             f"ECS: stopped after {ECS_MAX_CALLS} API calls; some clusters or services were "
             "not checked."

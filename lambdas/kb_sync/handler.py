@@ -10,7 +10,6 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SQSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -19,10 +18,7 @@ from kb_sync.adapters import BedrockIngestion, SqsDeferrer
 from kb_sync.sync import CheckResult, SyncSettings, check_jobs, read_batch, synchronize
 from opsagent_shared import env
 from opsagent_shared.aws import client
-
-logger = Logger()
-tracer = Tracer(auto_patch=False)  # botocore is patched on first use: opsagent_shared.aws
-metrics = Metrics()
+from opsagent_shared.observability import logger, metrics, observed
 
 
 @cache
@@ -36,9 +32,7 @@ def settings() -> SyncSettings:
     )
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 @event_source(data_class=SQSEvent)
 def lambda_handler(event: SQSEvent, context: LambdaContext) -> dict[str, Any]:
     config = settings()

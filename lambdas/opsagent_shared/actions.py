@@ -14,12 +14,12 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import BedrockAgentResolver, BedrockResponse
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.metrics import MetricUnit
 
 from opsagent_shared.errors import BadRequest, NotEnabled, ServiceUnavailable
+from opsagent_shared.observability import metrics, observed
 from opsagent_shared.responses import (
     EXCERPT_CHARS,
     encode,
@@ -75,14 +75,10 @@ def action_group_resolver() -> BedrockAgentResolver:
 
 
 def action_group_handler(app: BedrockAgentResolver) -> Callable[[Any, Any], dict[str, Any]]:
-    """The Lambda handler of an action group: Powertools logging (with the Lambda context),
-    tracing and metrics (a `ToolCalls` count) around `resolve`."""
-    logger, metrics = Logger(), Metrics()
-    tracer = Tracer(auto_patch=False)  # botocore is patched on first use: opsagent_shared.aws
+    """The Lambda handler of an action group: `resolve` under `observed`, counting each call
+    in the `ToolCalls` metric."""
 
-    @logger.inject_lambda_context
-    @tracer.capture_lambda_handler
-    @metrics.log_metrics
+    @observed
     def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         metrics.add_metric(name="ToolCalls", unit=MetricUnit.Count, value=1)
         return resolve(app, event, context)

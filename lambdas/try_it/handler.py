@@ -9,21 +9,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from opsagent_shared.notifications import channel, publish
+from opsagent_shared.observability import logger, metrics, observed
 from try_it import samples
 
-logger = Logger()
-tracer = Tracer(auto_patch=False)  # botocore is patched on first use: opsagent_shared.aws
-metrics = Metrics()
 
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     target = channel(event)
     topic_arn, language, connector = target.topic_arn, target.language, target.connector
