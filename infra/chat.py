@@ -17,9 +17,7 @@
 Chatbot and Cost Explorer are global services, so their names carry the region
 (`global_name`): one prefix can be deployed to two regions of an account.
 
-`ChatStack` composes them. It always synthesizes: without Slack settings the topic, alerts,
-report and alarms still exist (subscribe to the topic by other means), only the channel is
-left out.
+`infra.stacks.ChatStack` composes them.
 """
 
 from __future__ import annotations
@@ -43,10 +41,9 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import custom_resources
 from constructs import Construct
 
-from infra.agent import ActionGroupFunction, BedrockAgent
+from infra.agent import BedrockAgent
 from infra.bundling import REPO_ROOT
-from infra.config import ReportLanguage, Settings, SlackSettings
-from infra.knowledge_base import KnowledgeSync
+from infra.config import ReportLanguage, SlackSettings
 from infra.lambda_function import (
     METRICS_NAMESPACE,
     SCAN_REGIONS_ENV,
@@ -691,101 +688,3 @@ def connector_command(name: str, agent: BedrockAgent) -> str:
             agent.alias.attr_agent_alias_id,
         ],
     )
-
-
-class ChatStack(cdk.Stack):
-    """Stateless: notifications, cost anomaly alerts, the daily report, project alarms and,
-    when Slack is configured, the Chatbot channel with the agent connector."""
-
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        settings: Settings,
-        agent: BedrockAgent,
-        knowledge_sync: KnowledgeSync,
-        action_groups: Sequence[ActionGroupFunction],
-        **kwargs: object,
-    ) -> None:
-        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
-        self.notifications = NotificationTopic(self, "Notifications")
-        self.anomaly_alerts = CostAnomalyAlerts(
-            self,
-            "CostAnomalies",
-            name_prefix=settings.name_prefix,
-            notifications=self.notifications,
-            threshold_usd=settings.anomaly_threshold_usd,
-            log_retention_days=settings.log_retention_days,
-            existing_monitor_arn=settings.anomaly_monitor_arn,
-        )
-        self.report = DailyCostReport(
-            self,
-            "DailyReport",
-            notifications=self.notifications,
-            schedule_expression=settings.report_schedule,
-            timezone=settings.report_timezone,
-            language=settings.report_language,
-            connector_name=settings.connector,
-            scan_regions=settings.scan_regions,
-            log_retention_days=settings.log_retention_days,
-        )
-        self.try_it: TryIt | None = None
-        if settings.try_it_mode:
-            self.try_it = TryIt(
-                self,
-                "TryIt",
-                notifications=self.notifications,
-                language=settings.report_language,
-                connector_name=settings.connector,
-                log_retention_days=settings.log_retention_days,
-            )
-        functions: list[PythonLambda] = [
-            knowledge_sync.handler,
-            *action_groups,
-            self.report.handler,
-        ]
-        if self.try_it is not None:
-            functions.append(self.try_it.handler)
-        self.health = ProjectHealthAlarms(
-            self,
-            "Health",
-            notifications=self.notifications,
-            functions=functions,
-            dead_letter_queues=[
-                ("kb-sync", knowledge_sync.dead_letter_queue),
-                ("cost-report-schedule", self.report.dead_letter_queue),
-            ],
-        )
-        self.slack_channel: SlackChannel | None = None
-        if settings.slack is not None:
-            self.slack_channel = SlackChannel(
-                self,
-                "Slack",
-                name=global_name(self, settings.name_prefix, "slack"),
-                slack=settings.slack,
-                notifications=self.notifications,
-                alias=agent.alias,
-                user_role_required=settings.slack_user_role_required,
-            )
-            cdk.CfnOutput(
-                self,
-                "ConnectorCommand",
-                value=connector_command(settings.connector, agent),
-                description="Paste in the Slack channel to attach the agent, then ask with "
-                f"`@Amazon Q ask {settings.connector} <question>`",
-            )
-        cdk.CfnOutput(
-            self,
-            "NotificationTopicArn",
-            value=self.notifications.topic.topic_arn,
-            description="Notifications (anomalies, daily report, alarms); Chatbot delivers "
-            "them to Slack when configured",
-        )
-        if self.try_it is not None:
-            cdk.CfnOutput(
-                self,
-                "TryItCommand",
-                value=self.try_it.invoke_command(),
-                description="Posts sample notifications to the topic (try_it_mode)",
-            )

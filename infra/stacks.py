@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import aws_cdk as cdk
 from aws_cdk import aws_bedrock as bedrock
 from constructs import Construct
@@ -17,9 +19,19 @@ from infra.agent import (
     IncidentActionGroup,
     compose_instruction,
 )
-from infra.chat import ChatStack
+from infra.chat import (
+    CostAnomalyAlerts,
+    DailyCostReport,
+    NotificationTopic,
+    ProjectHealthAlarms,
+    SlackChannel,
+    TryIt,
+    connector_command,
+    global_name,
+)
 from infra.config import DataRemovalPolicy, Settings
 from infra.knowledge_base import KnowledgeCorpus, KnowledgeStore, KnowledgeSync
+from infra.lambda_function import PythonLambda
 
 
 def removal_policy(settings: Settings) -> cdk.RemovalPolicy:
@@ -176,6 +188,104 @@ class AgentStack(cdk.Stack):
     @property
     def action_groups(self) -> list[ActionGroupFunction]:
         return [self.cost_insights, self.incident]
+
+
+class ChatStack(cdk.Stack):
+    """Stateless: notifications, cost anomaly alerts, the daily report, project alarms and,
+    when Slack is configured, the Chatbot channel with the agent connector."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        agent: BedrockAgent,
+        knowledge_sync: KnowledgeSync,
+        action_groups: Sequence[ActionGroupFunction],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self.notifications = NotificationTopic(self, "Notifications")
+        self.anomaly_alerts = CostAnomalyAlerts(
+            self,
+            "CostAnomalies",
+            name_prefix=settings.name_prefix,
+            notifications=self.notifications,
+            threshold_usd=settings.anomaly_threshold_usd,
+            log_retention_days=settings.log_retention_days,
+            existing_monitor_arn=settings.anomaly_monitor_arn,
+        )
+        self.report = DailyCostReport(
+            self,
+            "DailyReport",
+            notifications=self.notifications,
+            schedule_expression=settings.report_schedule,
+            timezone=settings.report_timezone,
+            language=settings.report_language,
+            connector_name=settings.connector,
+            scan_regions=settings.scan_regions,
+            log_retention_days=settings.log_retention_days,
+        )
+        self.try_it: TryIt | None = None
+        if settings.try_it_mode:
+            self.try_it = TryIt(
+                self,
+                "TryIt",
+                notifications=self.notifications,
+                language=settings.report_language,
+                connector_name=settings.connector,
+                log_retention_days=settings.log_retention_days,
+            )
+        functions: list[PythonLambda] = [
+            knowledge_sync.handler,
+            *action_groups,
+            self.report.handler,
+        ]
+        if self.try_it is not None:
+            functions.append(self.try_it.handler)
+        self.health = ProjectHealthAlarms(
+            self,
+            "Health",
+            notifications=self.notifications,
+            functions=functions,
+            dead_letter_queues=[
+                ("kb-sync", knowledge_sync.dead_letter_queue),
+                ("cost-report-schedule", self.report.dead_letter_queue),
+            ],
+        )
+        self.slack_channel: SlackChannel | None = None
+        if settings.slack is not None:
+            self.slack_channel = SlackChannel(
+                self,
+                "Slack",
+                name=global_name(self, settings.name_prefix, "slack"),
+                slack=settings.slack,
+                notifications=self.notifications,
+                alias=agent.alias,
+                user_role_required=settings.slack_user_role_required,
+            )
+            cdk.CfnOutput(
+                self,
+                "ConnectorCommand",
+                value=connector_command(settings.connector, agent),
+                description="Paste in the Slack channel to attach the agent, then ask with "
+                f"`@Amazon Q ask {settings.connector} <question>`",
+            )
+        cdk.CfnOutput(
+            self,
+            "NotificationTopicArn",
+            value=self.notifications.topic.topic_arn,
+            description="Notifications (anomalies, daily report, alarms); Chatbot delivers "
+            "them to Slack when configured",
+        )
+        if self.try_it is not None:
+            cdk.CfnOutput(
+                self,
+                "TryItCommand",
+                value=self.try_it.invoke_command(),
+                description="Posts sample notifications to the topic (try_it_mode)",
+            )
 
 
 def build_app(app: cdk.App, settings: Settings) -> dict[str, cdk.Stack]:

@@ -16,10 +16,10 @@ from infra.chat import (
     COST_REPORT_ACTIONS,
     INGESTION_FAILED_METRIC,
     INGESTION_SERVICE,
-    ChatStack,
 )
 from infra.config import SettingsError
 from infra.lambda_function import METRICS_NAMESPACE
+from infra.stacks import ChatStack
 from tests.conftest import synth_app
 
 SLACK = {"slack_workspace_id": "T0123ABCDE", "slack_channel_id": "C0123ABCDE"}
