@@ -12,23 +12,10 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from opsagent_shared.actions import action_group_resolver
-from opsagent_shared.responses import DEFAULT_TOP, MAX_TOP
+from opsagent_shared.parameters import Regions, Top
+from opsagent_shared.responses import DEFAULT_TOP
 
 app = action_group_resolver()
-
-Top = Annotated[
-    int,
-    Query(description=f"How many items to return, largest first (1-{MAX_TOP}).", ge=1, le=MAX_TOP),
-]
-Regions = Annotated[
-    str | None,
-    Query(
-        description=(
-            "Comma-separated AWS region codes to scan, e.g. 'us-east-1,ap-northeast-2'. "
-            "Omit to scan every enabled region (or the deployment's configured list)."
-        )
-    ),
-]
 
 
 @app.get(

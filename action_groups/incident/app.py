@@ -12,14 +12,9 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from opsagent_shared.actions import action_group_resolver
+from opsagent_shared.parameters import Region, Top
 
 app = action_group_resolver()
-
-Region = Annotated[
-    str | None,
-    Query(description="AWS region code, e.g. 'ap-northeast-2'. Omit for the deployment's region."),
-]
-Top = Annotated[int, Query(description="How many items to return (1-25).", ge=1, le=25)]
 
 
 @app.get(

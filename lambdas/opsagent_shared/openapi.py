@@ -15,6 +15,50 @@ BEDROCK_OPENAPI_VERSION = "3.0.0"
 MAX_OPERATIONS_PER_GROUP = 11
 _HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
+# What every operation answers (opsagent_shared.actions and .responses), and nothing else:
+# Powertools documents a 422 that the resolver never sends (invalid parameters are a 400).
+_ERROR = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+RESPONSES: dict[str, Any] = {
+    # Descriptions stay short: the agent reads every operation's schema on every question.
+    "200": {
+        "description": "Answer",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ToolResponse"}}},
+    },
+    "400": {"description": "Invalid parameters", **_ERROR},
+    "503": {"description": "AWS unavailable, retry", **_ERROR},
+    "500": {"description": "Tool fault", **_ERROR},
+}
+COMPONENT_SCHEMAS: dict[str, Any] = {
+    "ToolResponse": {
+        "type": "object",
+        "description": "Compact answer: numbers are final, quote them.",
+        "required": ["summary", "items", "total_count", "omitted", "notes"],
+        "properties": {
+            "summary": {"type": "string", "description": "One line with the answer."},
+            "items": {
+                "type": "array",
+                "items": {"type": "object", "additionalProperties": True},
+                "description": "The top items, most important (usually most costly) first.",
+            },
+            "total_count": {"type": "integer", "description": "How many items there were."},
+            "omitted": {"type": "integer", "description": "How many were left out."},
+            "notes": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "What was missing or approximated (an opt-in off, a region).",
+            },
+            "period": {"type": "object", "additionalProperties": {"type": "string"}},
+            "currency": {"type": "string"},
+        },
+        "additionalProperties": True,
+    },
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {"type": "string", "description": "What went wrong."}},
+    },
+}
+
 
 def render_schema(app: Any, *, title: str, description: str) -> str:
     """The committed form of an action group's openapi.json."""
@@ -40,8 +84,10 @@ def bedrock_schema(app: Any, *, title: str, description: str) -> dict[str, Any]:
             if operation is None:
                 continue
             operation.pop("summary", None)
+            operation["responses"] = RESPONSES
             for parameter in operation.get("parameters", []):
                 parameter["schema"] = _simplify(parameter.get("schema", {}))
+    raw["components"] = {"schemas": COMPONENT_SCHEMAS}
     # Pydantic's generated titles repeat each name; `info.title` is required by OpenAPI itself.
     info = raw.pop("info", {})
     cleaned: dict[str, Any] = {

@@ -42,6 +42,20 @@ def _refuse_to_send(**_: Any) -> None:
     raise Unreachable(detail="not in moto")
 
 
+def declared_statuses() -> dict[tuple[str, str], set[int]]:
+    """(apiPath, method) -> the statuses its committed schema says it answers."""
+    found: dict[tuple[str, str], set[int]] = {}
+    for schema_file in sorted((REPO_ROOT / "action_groups").glob("*/openapi.json")):
+        schema = json.loads(schema_file.read_text(encoding="utf-8"))
+        for path, methods in schema["paths"].items():
+            for method, operation in methods.items():
+                found[(path, method.upper())] = {int(code) for code in operation["responses"]}
+    return found
+
+
+DECLARED = declared_statuses()
+
+
 def operations() -> Iterator[tuple[str, str, str, list[str]]]:
     """(group, apiPath, method, parameter names) of every committed operation."""
     for schema_file in sorted((REPO_ROOT / "action_groups").glob("*/openapi.json")):
@@ -152,6 +166,9 @@ def test_every_operation_answers_hostile_values_within_bounds(
     event = bedrock_event(path, method, **parameters)
     status, body = _answer(hostile_account[group], event)
     _assert_bounded(status, body, list(parameters.values()))
+    # the schema is honest: what the operation answered is what it declares
+    assert status in DECLARED[(path, method)], (status, sorted(DECLARED[(path, method)]))
+    assert status != 500, body[:500]
 
 
 def _broken_envelopes() -> st.SearchStrategy[Any]:
