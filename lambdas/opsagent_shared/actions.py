@@ -18,6 +18,7 @@ from aws_lambda_powertools.event_handler import BedrockAgentResolver, BedrockRes
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.metrics import MetricUnit
 
+from opsagent_shared import deadline
 from opsagent_shared.errors import BadRequest, NotEnabled, ServiceUnavailable
 from opsagent_shared.observability import metrics, observed
 from opsagent_shared.responses import (
@@ -92,7 +93,8 @@ def resolve(app: BedrockAgentResolver, event: Any, context: Any) -> dict[str, An
     if problem:
         return bedrock_response(event, 400, error_body(problem))
     try:
-        answer: dict[str, Any] = app.resolve(event, context)
+        with deadline.within(context):
+            answer: dict[str, Any] = app.resolve(event, context)
     except Exception:  # the top boundary: the agent must get an answer it can read
         logger.exception("unhandled error in %s", excerpt(event.get("apiPath")))
         return bedrock_response(

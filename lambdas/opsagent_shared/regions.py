@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from opsagent_shared import aws
+from opsagent_shared import aws, deadline
 
 T = TypeVar("T")
 MAX_REGION_WORKERS = 8
@@ -25,19 +26,33 @@ class RegionScan(Generic[T]):
 def scan_regions(
     regions: Iterable[str], work: Callable[[str], T], *, max_workers: int | None = None
 ) -> RegionScan[T]:
-    """Run `work(region)` for every region in parallel; failures become notes."""
+    """Run `work(region)` for every region in parallel; failures become notes, and so do
+    regions still running at the tool call's deadline (`opsagent_shared.deadline`)."""
     scan: RegionScan[T] = RegionScan()
     region_list = list(dict.fromkeys(regions))
     if max_workers is None:
         max_workers = int(os.environ.get(WORKERS_ENV, MAX_REGION_WORKERS))
-    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(region_list)))) as pool:
-        futures = {region: pool.submit(work, region) for region in region_list}
+    pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(region_list))))
+    futures = {region: pool.submit(work, region) for region in region_list}
+    late: list[str] = []
+    try:
         for region, future in futures.items():
             try:
-                scan.results[region] = future.result()
+                scan.results[region] = future.result(timeout=deadline.remaining())
+            except FuturesTimeout:
+                late.append(region)
             except aws.failures() as error:
                 reason = aws.reason(error)
                 scan.notes.append(f"region {region} was skipped: {reason}")
+    finally:
+        # Never wait for a late region: the answer goes out with the ones that finished.
+        pool.shutdown(wait=False, cancel_futures=True)
+    if late:
+        scan.notes.append(
+            f"{len(late)} region(s) did not answer in time and are left out: "
+            f"{', '.join(late[:8])}{' ...' if len(late) > 8 else ''}; ask again for one region "
+            "(regions=...) to see it."
+        )
     return scan
 
 
