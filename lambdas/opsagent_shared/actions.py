@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -33,6 +34,7 @@ from opsagent_shared.responses import (
 logger = logging.getLogger(__name__)
 BEDROCK_MESSAGE_VERSION = "1.0"
 _ENVELOPE_TEXT_FIELDS = ("apiPath", "httpMethod", "actionGroup")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def action_group_resolver() -> BedrockAgentResolver:
@@ -92,6 +94,7 @@ def resolve(app: BedrockAgentResolver, event: Any, context: Any) -> dict[str, An
     problem = envelope_problem(event)
     if problem:
         return bedrock_response(event, 400, error_body(problem))
+    _strip_control_characters(event)
     try:
         with deadline.within(context):
             answer: dict[str, Any] = app.resolve(event, context)
@@ -101,6 +104,14 @@ def resolve(app: BedrockAgentResolver, event: Any, context: Any) -> dict[str, An
             event, 500, error_body("internal error in the tool; its logs have the details")
         )
     return without_echoes(answer, list(caller_strings(event)))
+
+
+def _strip_control_characters(event: dict[str, Any]) -> None:
+    """Control characters (but tab and newline, which pasted errors carry) leave every
+    parameter value: no AWS identifier has them, and none should reach an AWS request."""
+    for parameter in event.get("parameters") or []:
+        if isinstance(parameter.get("value"), str):
+            parameter["value"] = _CONTROL_CHARACTERS.sub("", parameter["value"])
 
 
 def envelope_problem(event: Any) -> str | None:

@@ -93,11 +93,13 @@ def is_aws_error(error: BaseException) -> bool:
 
 
 def errors() -> tuple[type[Exception], ...]:
-    """The exceptions an AWS call raises: AWS answered with an error code (`ClientError`), or
-    did not answer (`BotoCoreError`: connection, endpoint, credentials)."""
+    """The exceptions an AWS call raises: AWS answered with an error code (`ClientError`), did
+    not answer (`BotoCoreError`: connection, endpoint, credentials), or answered something
+    botocore could not parse (`ResponseParserError`)."""
     from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError  # an answer that could not be read
 
-    return (ClientError, BotoCoreError)
+    return (ClientError, BotoCoreError, ResponseParserError)
 
 
 def failures() -> tuple[type[Exception], ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -108,3 +109,23 @@ def test_what_makes_an_envelope_malformed() -> None:
         "every parameter needs a name"
     )
     assert envelope_problem({**good, "requestBody": "x"}) == "requestBody must be an object"
+
+
+def test_control_characters_never_reach_a_tool(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cost_insights import handler
+
+    from opsagent_shared import actions
+    from tests.action_groups import bedrock_event
+    from tests.conftest import FakeLambdaContext
+
+    seen: list[str] = []
+    original = actions.BedrockAgentResolver.resolve
+
+    def spy(self: Any, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        seen.extend(p["value"] for p in event["parameters"])
+        return original(self, event, context)
+
+    monkeypatch.setattr(actions.BedrockAgentResolver, "resolve", spy)
+    event = bedrock_event("/costs/summary", group_by="SER\x1fVICE\x00", period="bad\tvalue")
+    handler.lambda_handler(event, FakeLambdaContext())
+    assert seen == ["SERVICE", "bad\tvalue"]
