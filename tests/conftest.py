@@ -130,6 +130,10 @@ def account(lambda_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
         try:
             return real_call_action(self)
         except NotImplementedError as error:
+            # Only a whole action moto lacks; a filter or parameter it does not know is a
+            # test bug, and must not pass as "AWS could not be reached".
+            if "action has not been implemented" not in str(error):
+                raise
             raise Unreachable(detail=str(error)) from error
 
     monkeypatch.setattr(BaseResponse, "call_action", call_action)

@@ -22,7 +22,7 @@ from opsagent_shared import clock
 from opsagent_shared.errors import BadRequest, CostDataUnavailable
 from opsagent_shared.money import ZERO, money, monthly_from_hourly, one_decimal, to_decimal
 from opsagent_shared.periods import Period
-from opsagent_shared.responses import tool_response
+from opsagent_shared.responses import excerpt, tool_response
 
 TERMS = ("ONE_YEAR", "THREE_YEARS")
 PAYMENT_OPTIONS = ("NO_UPFRONT", "PARTIAL_UPFRONT", "ALL_UPFRONT")
@@ -109,10 +109,11 @@ def _validated(term: str, payment_option: str, lookback_days: int) -> tuple[str,
     payment_option = payment_option.strip().upper()
     problems = []
     if term not in TERMS:
-        problems.append(f"term '{term}' is not known; use {' or '.join(TERMS)}")
+        problems.append(f"term {excerpt(term)} is not known; use {' or '.join(TERMS)}")
     if payment_option not in PAYMENT_OPTIONS:
         problems.append(
-            f"payment_option '{payment_option}' is not known; use {', '.join(PAYMENT_OPTIONS)}"
+            f"payment_option {excerpt(payment_option)} is not known; use "
+            f"{', '.join(PAYMENT_OPTIONS)}"
         )
     lookback = LOOKBACK_PERIODS.get(lookback_days)
     if lookback is None:

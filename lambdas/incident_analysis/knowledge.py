@@ -18,7 +18,7 @@ from typing import Any
 from incident_analysis.signature import ErrorSignature, extract_signature
 from opsagent_shared import aws, env
 from opsagent_shared.errors import BadRequest, ConfigurationError, ServiceUnavailable
-from opsagent_shared.responses import tool_response
+from opsagent_shared.responses import excerpt, tool_response
 
 KNOWLEDGE_BASE_ENV = "KNOWLEDGE_BASE_ID"
 SERVICE = "bedrock-agent-runtime"
@@ -79,7 +79,7 @@ def run_similar(
         slug = service.strip().lower()
         if not _SLUG.match(slug):
             raise BadRequest(
-                f"service {service!r} is not a service slug; use a lowercase name such as "
+                f"service {excerpt(service)} is not a service slug; use a lowercase name such as "
                 "'rds', 'lambda', 'eks', 'vpc', 'acm' or 'waf'."
             )
         conditions.append(_equals("service", slug))
@@ -88,7 +88,7 @@ def run_similar(
         level = severity.strip().lower()
         if level not in SEVERITIES:
             raise BadRequest(
-                f"severity {severity!r} is not known; use one of {', '.join(SEVERITIES)} "
+                f"severity {excerpt(severity)} is not known; use one of {', '.join(SEVERITIES)} "
                 "(sev1 is the most severe), or omit it."
             )
         conditions.append(_equals("severity", level))

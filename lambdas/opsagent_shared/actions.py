@@ -10,7 +10,6 @@ failed invocation that the agent cannot read.
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -21,7 +20,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from opsagent_shared import deadline
 from opsagent_shared.errors import BadRequest, NotEnabled, ServiceUnavailable
-from opsagent_shared.observability import metrics, observed
+from opsagent_shared.observability import logger, metrics, observed
 from opsagent_shared.responses import (
     EXCERPT_CHARS,
     encode,
@@ -31,7 +30,6 @@ from opsagent_shared.responses import (
     tool_response,
 )
 
-logger = logging.getLogger(__name__)
 BEDROCK_MESSAGE_VERSION = "1.0"
 _ENVELOPE_TEXT_FIELDS = ("apiPath", "httpMethod", "actionGroup")
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -94,24 +92,24 @@ def resolve(app: BedrockAgentResolver, event: Any, context: Any) -> dict[str, An
     problem = envelope_problem(event)
     if problem:
         return bedrock_response(event, 400, error_body(problem))
-    _strip_control_characters(event)
+    _clean_parameters(event)
     try:
         with deadline.within(context):
             answer: dict[str, Any] = app.resolve(event, context)
+        return without_echoes(answer, list(caller_strings(event)))
     except Exception:  # the top boundary: the agent must get an answer it can read
-        logger.exception("unhandled error in %s", excerpt(event.get("apiPath")))
+        logger.exception("unhandled error", extra={"api_path": excerpt(event.get("apiPath"))})
         return bedrock_response(
             event, 500, error_body("internal error in the tool; its logs have the details")
         )
-    return without_echoes(answer, list(caller_strings(event)))
 
 
-def _strip_control_characters(event: dict[str, Any]) -> None:
-    """Control characters (but tab and newline, which pasted errors carry) leave every
-    parameter value: no AWS identifier has them, and none should reach an AWS request."""
+def _clean_parameters(event: dict[str, Any]) -> None:
+    """Every parameter value made fit for an AWS request: control characters (but tab and
+    newline, which pasted errors carry) removed, lone surrogates (not encodable) replaced."""
     for parameter in event.get("parameters") or []:
         if isinstance(parameter.get("value"), str):
-            parameter["value"] = _CONTROL_CHARACTERS.sub("", parameter["value"])
+            parameter["value"] = safe_text(_CONTROL_CHARACTERS.sub("", parameter["value"]))
 
 
 def envelope_problem(event: Any) -> str | None:
@@ -132,6 +130,17 @@ def envelope_problem(event: Any) -> str | None:
     body = event.get("requestBody")
     if body is not None and not isinstance(body, dict):
         return "requestBody must be an object"
+    content = (body or {}).get("content")
+    content = {} if content is None else content
+    if not isinstance(content, dict) or not all(
+        isinstance(media, dict) and isinstance(media.get("properties") or [], list)
+        for media in content.values()
+    ):
+        return "requestBody.content must map media types to {properties: [...]}"
+    for media in content.values():
+        for prop in media.get("properties") or []:
+            if not isinstance(prop, dict) or not isinstance(prop.get("name"), str):
+                return "every requestBody property needs a name"
     return None
 
 
@@ -160,15 +169,19 @@ def caller_strings(event: dict[str, Any]) -> Iterator[str]:
     for parameter in event.get("parameters") or []:
         yield str(parameter.get("value", ""))
     content = (event.get("requestBody") or {}).get("content") or {}
-    if isinstance(content, dict):
-        for media in content.values():
-            for prop in (media or {}).get("properties") or [] if isinstance(media, dict) else []:
-                if isinstance(prop, dict):
-                    yield str(prop.get("value", ""))
+    for media in content.values():  # shapes checked by envelope_problem
+        for prop in media.get("properties") or []:
+            yield str(prop.get("value", ""))
 
 
 def without_echoes(answer: dict[str, Any], sent: list[str]) -> dict[str, Any]:
-    """`answer` with every long caller string in its body replaced by an excerpt."""
+    """`answer` with every long caller string in its body replaced by an excerpt, and the
+    request fields Powertools copies back (path, method, action group) made safe and short."""
+    response = answer.get("response")
+    if isinstance(response, dict):
+        for field in _ENVELOPE_TEXT_FIELDS:
+            if isinstance(response.get(field), str):
+                response[field] = safe_text(response[field])[:200]
     long_values = sorted(
         {v for value in sent for v in (safe_text(value), safe_text(value).strip())
          if len(v) > EXCERPT_CHARS},

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from opsagent_shared import aws, deadline
+from opsagent_shared.responses import excerpt
 
 T = TypeVar("T")
 MAX_REGION_WORKERS = 8
@@ -32,6 +33,12 @@ def scan_regions(
     region_list = list(dict.fromkeys(regions))
     if max_workers is None:
         max_workers = int(os.environ.get(WORKERS_ENV, MAX_REGION_WORKERS))
+    if deadline.remaining() == 0:  # time is up: start no billed work that cannot be read
+        scan.notes.append(
+            f"{len(region_list)} region(s) were not scanned: the time for this call ran out; "
+            "ask again for fewer regions (regions=...)."
+        )
+        return scan
     pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(region_list))))
     futures = {region: pool.submit(work, region) for region in region_list}
     late: list[str] = []
@@ -68,7 +75,7 @@ def target_regions(requested: str | None = None) -> list[str]:
         from opsagent_shared.errors import BadRequest
 
         raise BadRequest(
-            f"region(s) {', '.join(unknown)} not enabled in this account; "
+            f"region(s) {excerpt(', '.join(unknown))} not enabled in this account; "
             f"enabled: {', '.join(enabled)}"
         )
     return chosen

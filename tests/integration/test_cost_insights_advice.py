@@ -607,5 +607,5 @@ def test_serverless_flags_idle_spiky_and_lightly_loaded_instances_with_evidence(
 def test_an_unknown_region_is_a_400_that_lists_the_enabled_ones(account: None, path: str) -> None:
     status, body = invoke(handler, path, regions="us-east-1,us-east-9")
     assert status == 400
-    assert "region(s) us-east-9 not enabled in this account; enabled: " in body["error"]
+    assert "region(s) 'us-east-9' not enabled in this account; enabled: " in body["error"]
     assert "ap-northeast-2" in body["error"]

@@ -595,6 +595,6 @@ def test_unknown_region_gets_400_naming_the_enabled_ones(account: None, path: st
     status, body = invoke(handler, path, regions="us-east-1,us-east-9")
 
     assert status == 400
-    assert body["error"].startswith("region(s) us-east-9 not enabled in this account; enabled: ")
+    assert body["error"].startswith("region(s) 'us-east-9' not enabled in this account; enabled: ")
     assert "ap-northeast-2" in body["error"]
     assert "us-east-1" in body["error"]

@@ -118,6 +118,10 @@ def _answer(handler: Any, event: Any) -> tuple[int, str]:
     result = handler.lambda_handler(event, FakeLambdaContext())
     assert result["messageVersion"] == "1.0"
     response = result["response"]
+    # what the response copies from the request is short and encodable too
+    for field in ("apiPath", "httpMethod", "actionGroup"):
+        assert len(response[field]) <= 200, field
+        response[field].encode("utf-8")
     body = response["responseBody"]["application/json"]["body"]
     assert isinstance(body, str)
     return int(response["httpStatusCode"]), body
@@ -128,7 +132,10 @@ def _assert_bounded(status: int, body: str, sent: list[str]) -> None:
     assert len(body.encode("utf-8")) <= MAX_BODY_BYTES, len(body.encode("utf-8"))
     readable = json.dumps(json.loads(body), ensure_ascii=False)
     for value in sent:
-        for candidate in {value, value.strip()}:
+        # the value as sent, and as code that normalises or quotes it would repeat it
+        forms = {value, value.strip(), value.strip().upper(), value.strip().lower()}
+        forms.add(repr(value)[1:-1])
+        for candidate in forms:
             if len(candidate) <= MAX_ECHO_CHARS:
                 continue
             middle = len(candidate) // 2
@@ -184,8 +191,23 @@ def _broken_envelopes() -> st.SearchStrategy[Any]:
 
     # null parameters or requestBody is a valid event (nothing sent); these are not
     junk = st.one_of(st.integers(), st.text(max_size=20), st.lists(st.integers(), min_size=1))
+
+    def with_body(content: Any) -> dict[str, Any]:
+        event = bedrock_event("/costs/summary")
+        event["requestBody"] = {"content": content}
+        return event
+
     return st.one_of(
         st.sampled_from([{}, [], "x", None, 42]),
+        st.builds(
+            with_body,
+            st.one_of(
+                junk,
+                st.dictionaries(st.just("application/json"), junk, min_size=1),
+                st.just({"application/json": {"properties": 7}}),
+                st.just({"application/json": {"properties": [{"value": "x"}]}}),
+            ),
+        ),
         st.sampled_from(["apiPath", "httpMethod", "actionGroup"]).map(without),
         st.sampled_from(["apiPath", "httpMethod", "actionGroup"]).map(
             lambda field: with_field(field, None)

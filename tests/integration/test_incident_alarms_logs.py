@@ -199,7 +199,7 @@ def test_active_alarms_in_moto_filter_by_prefix_and_survive_missing_history(
 @pytest.mark.parametrize(
     ("parameters", "message"),
     [
-        ({"region": "us-east-9"}, "region(s) us-east-9 not enabled in this account; enabled: "),
+        ({"region": "us-east-9"}, "region(s) 'us-east-9' not enabled in this account; enabled: "),
         ({"region": "us-east-1,us-west-2"}, "give one region, not a list"),
         ({"top": 0}, "top: Input should be greater than or equal to 1"),
     ],

@@ -392,7 +392,7 @@ def test_changes_nothing_found(account: None, trail: Stubber, stacks: Stubber) -
         ({"hours": 0}, "hours: Input should be greater than or equal to 1 (got '0')"),
         ({"hours": 169}, "hours: Input should be less than or equal to 168 (got '169')"),
         ({"top": 26}, "top: Input should be less than or equal to 25 (got '26')"),
-        ({"region": "us-east-9"}, "region(s) us-east-9 not enabled in this account; enabled: "),
+        ({"region": "us-east-9"}, "region(s) 'us-east-9' not enabled in this account; enabled: "),
     ],
 )
 def test_changes_bad_parameters(account: None, parameters: dict[str, Any], message: str) -> None:
@@ -825,7 +825,7 @@ def test_describe_nothing_matched(estate: dict[str, str]) -> None:
         ({"query": "=payments"}, "tag query '=payments' needs both a key and a value"),
         ({"query": "   "}, "query is empty"),
         ({"query": "x", "top": 0}, "top: Input should be greater than or equal to 1"),
-        ({"query": "x", "region": "us-east-9"}, "region(s) us-east-9 not enabled"),
+        ({"query": "x", "region": "us-east-9"}, "region(s) 'us-east-9' not enabled"),
     ],
 )
 def test_describe_bad_requests(account: None, parameters: dict[str, Any], message: str) -> None:

@@ -60,3 +60,20 @@ def test_the_deadline_keeps_a_margin_and_is_gone_after_the_call() -> None:
         assert deadline.remaining() == 0.0
     with deadline.within(object()):  # a context that cannot tell: no deadline
         assert deadline.remaining() is None
+
+
+def test_no_work_starts_once_the_time_is_up() -> None:
+    started: list[str] = []
+
+    def work(region: str) -> str:
+        started.append(region)
+        return "ok"
+
+    with deadline.within(_Context(deadline.MARGIN_SECONDS - 1)):
+        scan = scan_regions(["a", "b"], work, max_workers=2)
+    assert started == []
+    assert scan.results == {}
+    assert scan.notes == [
+        "2 region(s) were not scanned: the time for this call ran out; ask again for fewer "
+        "regions (regions=...)."
+    ]

@@ -111,7 +111,9 @@ def test_what_makes_an_envelope_malformed() -> None:
     assert envelope_problem({**good, "requestBody": "x"}) == "requestBody must be an object"
 
 
-def test_control_characters_never_reach_a_tool(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_control_characters_and_lone_surrogates_never_reach_a_tool(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from cost_insights import handler
 
     from opsagent_shared import actions
@@ -126,6 +128,8 @@ def test_control_characters_never_reach_a_tool(monkeypatch: pytest.MonkeyPatch) 
         return original(self, event, context)
 
     monkeypatch.setattr(actions.BedrockAgentResolver, "resolve", spy)
-    event = bedrock_event("/costs/summary", group_by="SER\x1fVICE\x00", period="bad\tvalue")
+    event = bedrock_event(
+        "/costs/summary", group_by="SER\x1fVICE\x00", period="bad\tvalue", top="\ud8001"
+    )
     handler.lambda_handler(event, FakeLambdaContext())
-    assert seen == ["SERVICE", "bad\tvalue"]
+    assert seen == ["SERVICE", "bad\tvalue", "\ufffd1"]
