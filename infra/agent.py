@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,8 @@ COLLABORATION_MODE = "SUPERVISOR_ROUTER"
 # Follow-up questions in a Slack thread need the earlier turns.
 RELAY_CONVERSATION_HISTORY = "TO_COLLABORATOR"
 MAX_COLLABORATORS = 10  # "Agent Collaborators per Agent" default quota
+# AWS::Bedrock::Agent AgentCollaborator CollaboratorName pattern.
+_COLLABORATOR_NAME = re.compile(r"([0-9a-zA-Z][_-]?){1,100}")
 IDLE_SESSION_TTL_SECONDS = 600
 ALIAS_NAME = "live"
 MODEL_INVOCATION_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
@@ -573,6 +576,19 @@ class CollaboratorSpec:
     description: str
     instruction_file: Path
     routing: str
+
+    def __post_init__(self) -> None:
+        low, high = COLLABORATION_INSTRUCTION_LENGTH
+        if not low <= len(self.routing) <= high:
+            raise ValueError(
+                f"collaborator {self.name}: its routing (collaboration instruction) has "
+                f"{len(self.routing)} characters; Bedrock takes {low}-{high}"
+            )
+        if not _COLLABORATOR_NAME.fullmatch(self.name):
+            raise ValueError(
+                f"collaborator name {self.name!r}: letters and digits, single '_' or '-' "
+                "between them, at most 100"
+            )
 
 
 COLLABORATORS: tuple[CollaboratorSpec, ...] = (

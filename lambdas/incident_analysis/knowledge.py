@@ -268,7 +268,7 @@ def _mapped(error: BaseException, knowledge_base_id: str) -> BaseException:
         )
     if code == "ValidationException":
         return BadRequest(f"The knowledge base rejected the search: {message or code}.")
-    if aws.is_aws_error(error):
+    if isinstance(error, aws.errors()):
         return KnowledgeBaseUnavailable(f"The knowledge base search failed ({detail}).")
     return error
 

@@ -83,15 +83,6 @@ def error_message(error: BaseException) -> str:
     return str(error)
 
 
-def is_aws_error(error: BaseException) -> bool:
-    """Whether `error` came from AWS or from reaching it: botocore's `ClientError` (AWS
-    answered with an error code) or `BotoCoreError` (no answer: connection, endpoint,
-    credentials). Anything else is a fault in this code, never a reason to say "try again"."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    return isinstance(error, ClientError | BotoCoreError)
-
-
 def errors() -> tuple[type[Exception], ...]:
     """The exceptions an AWS call raises: AWS answered with an error code (`ClientError`), did
     not answer (`BotoCoreError`: connection, endpoint, credentials), or answered something
