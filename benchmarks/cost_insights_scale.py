@@ -75,6 +75,7 @@ def measure_all() -> list[Measurement]:
             "AWS_ACCESS_KEY_ID": "bench",
             "AWS_SECRET_ACCESS_KEY": "bench",
             "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",  # what Lambda sets; the settings model reads it
             "SCAN_REGIONS": ",".join(REGIONS),
             "POWERTOOLS_TRACE_DISABLED": "1",
             "POWERTOOLS_METRICS_NAMESPACE": "Bench",

@@ -1,9 +1,11 @@
 """The managed Bedrock Agents: a supervisor, its collaborators, their tools and guardrail.
 
-- `ActionGroupFunction`: the Lambda behind one OpenAPI action group (`action_groups/<group>/`),
-  with its committed `openapi.json` read (never imported) as the group's schema.
-  `CostInsightsActionGroup` is the read-only cost tools, `IncidentActionGroup` the read-only
-  incident tools (alarms, logs, recent changes, metrics, similar past incidents).
+- `ActionGroupSpec` / `ACTION_GROUPS`: each OpenAPI action group (`action_groups/<group>/`),
+  the collaborator that carries it and the read-only actions its tools call: the cost tools
+  (`COST_INSIGHTS`) and the incident tools (`INCIDENT`: alarms, logs, recent changes, metrics,
+  similar past incidents).
+- `ActionGroupFunction`: the Lambda behind one spec, with its committed `openapi.json` read
+  (never imported) as the group's schema.
 - `AgentGuardrail`: content and prompt-attack filters on the Standard tier (which covers
   Korean) through the region's guardrail cross-Region profile, credential masking, a version.
 - `BedrockAgent`: one agent with its service role and `live` alias. Collaborators carry the
@@ -33,7 +35,7 @@ from constructs import Construct
 
 from infra.bundling import REPO_ROOT
 from infra.config import inference_profile_geography
-from infra.lambda_function import SCAN_REGIONS_ENV, PythonLambda
+from infra.lambda_function import PythonLambda
 from infra.model_access import acknowledge_model_first_use, model_first_use_statements
 from infra.nag import acknowledge, nag_arn
 
@@ -109,7 +111,12 @@ INCIDENT_DESCRIPTION = (
     "Read-only incident tools: active alarms and their metrics, Logs Insights searches, recent "
     "changes, resource metrics and details, similar past incidents, error message analysis."
 )
+# The environment each action group's settings model reads (`<group>/settings.py`; a test
+# compares the two): the scan regions for the cost tools, the Knowledge Base and the log-group
+# prefixes (comma-separated) for the incident tools.
+SCAN_REGIONS_ENV = "SCAN_REGIONS"
 KNOWLEDGE_BASE_ID_ENV = "KNOWLEDGE_BASE_ID"
+LOG_GROUP_PREFIXES_ENV = "INCIDENT_LOG_GROUP_PREFIXES"
 # The APIs the incident tools call, all read-only (Logs Insights queries only read; StopQuery
 # cancels the tool's own query). bedrock:Retrieve is granted separately, on the Knowledge Base,
 # and logs:StartQuery on the log groups the tools may query (`LOG_QUERY_ACTIONS`).
@@ -134,8 +141,6 @@ INCIDENT_ACTIONS = (
     "rds:DescribeDBInstances",
 )
 LOG_QUERY_ACTIONS = ("logs:StartQuery",)
-# Read by incident_analysis.logs (a test checks the name): comma-separated log-group name prefixes.
-LOG_GROUP_PREFIXES_ENV = "INCIDENT_LOG_GROUP_PREFIXES"
 INCIDENT_WHY_ALL_RESOURCES = (
     "Read-only incident tools look at whatever alarm, log group, stack, function, service, "
     "instance or database the team names during an incident, in any region: the resources are "
@@ -327,10 +332,49 @@ def model_invocation_resources(stack: cdk.Stack, foundation_model_id: str) -> li
     ]
 
 
+@dataclass(frozen=True, kw_only=True)
+class ActionGroupSpec:
+    """One OpenAPI action group: its routes' package, which collaborator carries it, and the
+    read-only AWS actions its tools call. `AgentStack` builds one `ActionGroupFunction` per
+    spec in `ACTION_GROUPS`; what else a group needs (its settings, a Knowledge Base it may
+    search) the stack wires with `grant_*`."""
+
+    construct_id: str  # part of the function's logical IDs: never renamed
+    name: str
+    collaborator: str  # a `CollaboratorSpec.name`
+    description: str
+    package_dir: Path
+    read_only_actions: tuple[str, ...]
+    why_all_resources: str
+
+
+COST_INSIGHTS = ActionGroupSpec(
+    construct_id="CostInsights",
+    name="cost-insights",
+    collaborator="cost",
+    description=COST_INSIGHTS_DESCRIPTION,
+    package_dir=COST_INSIGHTS_PACKAGE_DIR,
+    read_only_actions=COST_INSIGHTS_ACTIONS,
+    why_all_resources=COST_INSIGHTS_WHY_ALL_RESOURCES,
+)
+INCIDENT = ActionGroupSpec(
+    construct_id="Incident",
+    name="incident",
+    collaborator="incident",
+    description=INCIDENT_DESCRIPTION,
+    package_dir=INCIDENT_PACKAGE_DIR,
+    read_only_actions=INCIDENT_ACTIONS,
+    why_all_resources=INCIDENT_WHY_ALL_RESOURCES,
+)
+ACTION_GROUPS: tuple[ActionGroupSpec, ...] = (COST_INSIGHTS, INCIDENT)
+
+
 class ActionGroupFunction(PythonLambda):
     """The Lambda behind one OpenAPI action group, with the read-only access its tools need.
 
-    Exposes `action_group_name`, `action_group_description` and `api_schema` (JSON text).
+    Exposes `spec`, `action_group_name`, `action_group_description`, `api_schema` (JSON text),
+    `operation_count` and `tool_policy`; `grant_log_queries(prefixes)` lets its tools run Logs
+    Insights queries on the log groups whose names start with one of `prefixes`.
     """
 
     def __init__(
@@ -338,29 +382,25 @@ class ActionGroupFunction(PythonLambda):
         scope: Construct,
         construct_id: str,
         *,
-        action_group_name: str,
-        action_group_description: str,
-        package_dir: Path,
+        spec: ActionGroupSpec,
         log_retention_days: int,
-        scan_regions: Sequence[str],
-        read_only_actions: Sequence[str],
-        why_all_resources: str,
-        environment: Mapping[str, str] | None = None,
+        environment: Mapping[str, str],
         reserved_concurrency: int = 0,
     ) -> None:
-        self.action_group_name = action_group_name
-        self.action_group_description = action_group_description
-        self.api_schema = read_api_schema(package_dir)
+        self.spec = spec
+        self.action_group_name = spec.name
+        self.action_group_description = spec.description
+        self.api_schema = read_api_schema(spec.package_dir)
         self.operation_count = operation_count(self.api_schema)
         super().__init__(
             scope,
             construct_id,
-            package_dir=package_dir,
+            package_dir=spec.package_dir,
             handler="handler.lambda_handler",
-            description=f"Bedrock Agent action group {action_group_name}",
-            service_name=action_group_name,
+            description=f"Bedrock Agent action group {spec.name}",
+            service_name=spec.name,
             log_retention_days=log_retention_days,
-            environment={SCAN_REGIONS_ENV: ",".join(scan_regions), **(environment or {})},
+            environment=environment,
             timeout=ACTION_GROUP_TIMEOUT,
             memory_size=ACTION_GROUP_MEMORY_MB,
             # A cap bounds what a looping agent can run at once; 0 leaves it unreserved, which
@@ -370,79 +410,14 @@ class ActionGroupFunction(PythonLambda):
         self.tool_policy = iam.Policy(
             self,
             "ToolPolicy",
-            statements=[iam.PolicyStatement(actions=list(read_only_actions), resources=["*"])],
+            statements=[iam.PolicyStatement(actions=list(spec.read_only_actions), resources=["*"])],
         )
         self.tool_policy.attach_to_role(self.role)
-        acknowledge(self.tool_policy, "AwsSolutions-IAM5[Resource::*]", why_all_resources)
+        acknowledge(self.tool_policy, "AwsSolutions-IAM5[Resource::*]", spec.why_all_resources)
 
-    def allow_invocation_by(self, agent: bedrock.CfnAgent) -> None:
-        """Let this one agent, in this account, call the function."""
-        self.function.add_permission(
-            "InvokedByAgent",
-            principal=iam.ServicePrincipal("bedrock.amazonaws.com"),
-            action="lambda:InvokeFunction",
-            source_account=cdk.Stack.of(self).account,
-            source_arn=agent.attr_agent_arn,
-        )
-
-
-class CostInsightsActionGroup(ActionGroupFunction):
-    """`action_groups/cost_insights`: read-only spend, forecast, waste and savings tools."""
-
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        log_retention_days: int,
-        scan_regions: Sequence[str],
-        reserved_concurrency: int = 0,
-    ) -> None:
-        super().__init__(
-            scope,
-            construct_id,
-            reserved_concurrency=reserved_concurrency,
-            action_group_name="cost-insights",
-            action_group_description=COST_INSIGHTS_DESCRIPTION,
-            package_dir=COST_INSIGHTS_PACKAGE_DIR,
-            log_retention_days=log_retention_days,
-            scan_regions=scan_regions,
-            read_only_actions=COST_INSIGHTS_ACTIONS,
-            why_all_resources=COST_INSIGHTS_WHY_ALL_RESOURCES,
-        )
-
-
-class IncidentActionGroup(ActionGroupFunction):
-    """`action_groups/incident`: read-only alarms, logs, changes and similar-incident tools."""
-
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        knowledge_base: bedrock.CfnKnowledgeBase,
-        log_retention_days: int,
-        scan_regions: Sequence[str],
-        log_group_prefixes: Sequence[str] = (),
-        reserved_concurrency: int = 0,
-    ) -> None:
-        super().__init__(
-            scope,
-            construct_id,
-            reserved_concurrency=reserved_concurrency,
-            action_group_name="incident",
-            action_group_description=INCIDENT_DESCRIPTION,
-            package_dir=INCIDENT_PACKAGE_DIR,
-            log_retention_days=log_retention_days,
-            scan_regions=scan_regions,
-            read_only_actions=INCIDENT_ACTIONS,
-            why_all_resources=INCIDENT_WHY_ALL_RESOURCES,
-            environment={
-                KNOWLEDGE_BASE_ID_ENV: knowledge_base.attr_knowledge_base_id,
-                LOG_GROUP_PREFIXES_ENV: ",".join(log_group_prefixes),
-            },
-        )
-        # Logs Insights reads (and bills per GB scanned) only the configured log groups.
+    def grant_log_queries(self, prefixes: Sequence[str]) -> None:
+        """Logs Insights StartQuery on the log groups named with one of `prefixes` (none:
+        every group), in any region: Logs Insights reads, and bills per GB scanned, only those."""
         stack = cdk.Stack.of(self)
         query_arns = [
             stack.format_arn(
@@ -452,7 +427,7 @@ class IncidentActionGroup(ActionGroupFunction):
                 resource_name=f"{prefix}*",
                 arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
             )
-            for prefix in (log_group_prefixes or ("",))
+            for prefix in (prefixes or ("",))
         ]
         self.tool_policy.add_statements(
             iam.PolicyStatement(actions=list(LOG_QUERY_ACTIONS), resources=query_arns)
@@ -465,12 +440,15 @@ class IncidentActionGroup(ActionGroupFunction):
                 "prefix (incident_log_group_prefixes; empty: every group, as the README says), "
                 "in any region the team names during an incident. Queries only read.",
             )
-        # find_similar_incidents searches past incidents in this one Knowledge Base.
-        self.tool_policy.add_statements(
-            iam.PolicyStatement(
-                actions=["bedrock:Retrieve"],
-                resources=[knowledge_base.attr_knowledge_base_arn],
-            )
+
+    def allow_invocation_by(self, agent: bedrock.CfnAgent) -> None:
+        """Let this one agent, in this account, call the function."""
+        self.function.add_permission(
+            "InvokedByAgent",
+            principal=iam.ServicePrincipal("bedrock.amazonaws.com"),
+            action="lambda:InvokeFunction",
+            source_account=cdk.Stack.of(self).account,
+            source_arn=agent.attr_agent_arn,
         )
 
 

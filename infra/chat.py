@@ -46,7 +46,6 @@ from infra.bundling import REPO_ROOT
 from infra.config import ReportLanguage, SlackSettings
 from infra.lambda_function import (
     METRICS_NAMESPACE,
-    SCAN_REGIONS_ENV,
     PythonLambda,
     log_retention,
 )
@@ -380,7 +379,6 @@ class DailyCostReport(Construct):
         timezone: str,
         language: ReportLanguage,
         connector_name: str,
-        scan_regions: Sequence[str],
         log_retention_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -398,7 +396,6 @@ class DailyCostReport(Construct):
                 TOPIC_ARN_ENV: notifications.topic.topic_arn,
                 REPORT_LANGUAGE_ENV: language.value,
                 CONNECTOR_NAME_ENV: connector_name,
-                SCAN_REGIONS_ENV: ",".join(scan_regions),
             },
         )
         notifications.grant_publish(self.handler.role)

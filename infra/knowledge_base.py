@@ -121,7 +121,11 @@ def chunking_configuration(
 
 
 class KnowledgeStore(Construct):
-    """Stateful: buckets, vector index, Knowledge Base and data source."""
+    """Stateful: buckets, vector index, Knowledge Base and data source.
+
+    `grant_retrieve(grantee)` lets a function search the Knowledge Base;
+    `grant_ingestion(grantee)` lets one start and check its ingestion jobs.
+    """
 
     def __init__(
         self,
@@ -297,6 +301,22 @@ class KnowledgeStore(Construct):
             ),
         )
 
+    def grant_retrieve(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Search this Knowledge Base (bedrock:Retrieve), and nothing else."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["bedrock:Retrieve"],
+            resource_arns=[self.knowledge_base.attr_knowledge_base_arn],
+        )
+
+    def grant_ingestion(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Start ingestion jobs on this Knowledge Base and check each one."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["bedrock:StartIngestionJob", "bedrock:GetIngestionJob"],
+            resource_arns=[self.knowledge_base.attr_knowledge_base_arn],
+        )
+
 
 class KnowledgeSync(Construct):
     """Keeps the Knowledge Base in step with the bucket: events -> queue -> kb_sync."""
@@ -339,13 +359,8 @@ class KnowledgeSync(Construct):
             },
         )
         function = self.handler.function
-        function.add_to_role_policy(
-            iam.PolicyStatement(
-                # Start jobs, and check each one it started (failed jobs raise an alarm).
-                actions=["bedrock:StartIngestionJob", "bedrock:GetIngestionJob"],
-                resources=[store.knowledge_base.attr_knowledge_base_arn],
-            )
-        )
+        # Start jobs, and check each one it started (failed jobs raise an alarm).
+        store.grant_ingestion(function)
         self.queue.grant_send_messages(function)  # deferred syncs go back on the queue
         function.add_event_source(
             event_sources.SqsEventSource(

@@ -29,7 +29,6 @@ POWERTOOLS_LAYER_PARAMETER = (
     f"{POWERTOOLS_VERSION}"
 )
 METRICS_NAMESPACE = "OpsAgent"
-SCAN_REGIONS_ENV = "SCAN_REGIONS"  # read by opsagent_shared.regions (a test checks the name)
 
 
 def powertools_layer(scope: Construct) -> lambda_.ILayerVersion:

@@ -5,18 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import aws_cdk as cdk
-from aws_cdk import aws_bedrock as bedrock
 from constructs import Construct
 
 from infra.agent import (
+    ACTION_GROUPS,
     COLLABORATORS,
+    COST_INSIGHTS,
+    INCIDENT,
+    KNOWLEDGE_BASE_ID_ENV,
+    LOG_GROUP_PREFIXES_ENV,
+    SCAN_REGIONS_ENV,
     SUPERVISOR_INSTRUCTION_FILE,
     ActionGroupFunction,
     AgentGuardrail,
     BedrockAgent,
     Collaborator,
-    CostInsightsActionGroup,
-    IncidentActionGroup,
     compose_instruction,
 )
 from infra.chat import (
@@ -102,36 +105,41 @@ class AgentStack(cdk.Stack):
         construct_id: str,
         *,
         settings: Settings,
-        knowledge_base: bedrock.CfnKnowledgeBase,
+        knowledge: KnowledgeStore,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
-        self.cost_insights = CostInsightsActionGroup(
-            self,
-            "CostInsights",
-            log_retention_days=settings.log_retention_days,
-            scan_regions=settings.scan_regions,
-            reserved_concurrency=settings.tool_reserved_concurrency,
-        )
-        self.incident = IncidentActionGroup(
-            self,
-            "Incident",
-            knowledge_base=knowledge_base,
-            log_retention_days=settings.log_retention_days,
-            scan_regions=settings.scan_regions,
-            log_group_prefixes=settings.incident_log_group_prefixes,
-            reserved_concurrency=settings.tool_reserved_concurrency,
-        )
+        knowledge_base = knowledge.knowledge_base
+        # What each group's settings model reads (action_groups/<group>/settings.py).
+        environments = {
+            COST_INSIGHTS.name: {SCAN_REGIONS_ENV: ",".join(settings.scan_regions)},
+            INCIDENT.name: {
+                KNOWLEDGE_BASE_ID_ENV: knowledge_base.attr_knowledge_base_id,
+                LOG_GROUP_PREFIXES_ENV: ",".join(settings.incident_log_group_prefixes),
+            },
+        }
+        self.action_groups = [
+            ActionGroupFunction(
+                self,
+                spec.construct_id,
+                spec=spec,
+                log_retention_days=settings.log_retention_days,
+                environment=environments[spec.name],
+                reserved_concurrency=settings.tool_reserved_concurrency,
+            )
+            for spec in ACTION_GROUPS
+        ]
+        self.incident = next(f for f in self.action_groups if f.spec is INCIDENT)
+        # The incident tools search past incidents in this one Knowledge Base, and run Logs
+        # Insights queries only on the configured log groups.
+        knowledge.grant_retrieve(self.incident.role)
+        self.incident.grant_log_queries(settings.incident_log_group_prefixes)
         self.guardrail = AgentGuardrail(
             self,
             "Guardrail",
             name_prefix=settings.name_prefix,
             profile_id=settings.guardrail_profile_id,
         )
-        tools: dict[str, list[ActionGroupFunction]] = {
-            "cost": [self.cost_insights],
-            "incident": [self.incident],
-        }
         agent_settings = {
             "foundation_model_id": settings.foundation_model_id,
             "guardrail": self.guardrail,
@@ -147,7 +155,9 @@ class AgentStack(cdk.Stack):
                     agent_name=f"{settings.name_prefix}-{spec.name}",
                     description=spec.description,
                     instruction=compose_instruction(spec.instruction_file, knowledge_base=True),
-                    action_groups=tools[spec.name],
+                    action_groups=[
+                        f for f in self.action_groups if f.spec.collaborator == spec.name
+                    ],
                     knowledge_base=knowledge_base,
                     **agent_settings,  # type: ignore[arg-type]
                 ),
@@ -185,9 +195,9 @@ class AgentStack(cdk.Stack):
             description="Alias ARN the Chatbot role must be allowed to bedrock:InvokeAgent",
         )
 
-    @property
-    def action_groups(self) -> list[ActionGroupFunction]:
-        return [self.cost_insights, self.incident]
+    def carried_by(self, collaborator: str) -> list[ActionGroupFunction]:
+        """The action groups of one collaborator (`ActionGroupSpec.collaborator`)."""
+        return [f for f in self.action_groups if f.spec.collaborator == collaborator]
 
 
 class ChatStack(cdk.Stack):
@@ -224,7 +234,6 @@ class ChatStack(cdk.Stack):
             timezone=settings.report_timezone,
             language=settings.report_language,
             connector_name=settings.connector,
-            scan_regions=settings.scan_regions,
             log_retention_days=settings.log_retention_days,
         )
         self.try_it: TryIt | None = None
@@ -304,7 +313,7 @@ def build_app(app: cdk.App, settings: Settings) -> dict[str, cdk.Stack]:
         app,
         "Agent",
         settings=settings,
-        knowledge_base=knowledge.store.knowledge_base,
+        knowledge=knowledge.store,
         stack_name=f"{settings.name_prefix}-agent",
         description="opsagent: supervisor agent with cost and incident collaborators, their "
         "action groups, guardrail (stateless)",

@@ -22,6 +22,7 @@ from infra.config import Settings
 from infra.nag import enable_checks
 from infra.stacks import build_app
 from opsagent_shared import aws, clock
+from opsagent_shared.settings import forget_loaded
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Property tests explore new examples locally; in CI they run a fixed set, so a red CI run
@@ -40,6 +41,15 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "OpsAgentTest")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "test")
+
+
+@pytest.fixture(autouse=True)
+def _settings_from_this_tests_environment() -> Iterator[None]:
+    """Functions parse their settings once per execution environment; every test is a fresh
+    one, with the environment it set up."""
+    forget_loaded()
+    yield
+    forget_loaded()
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -104,8 +114,10 @@ def lambda_context() -> FakeLambdaContext:
 
 @pytest.fixture
 def lambda_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A region and fake credentials: no test can reach a real AWS account."""
+    """A region (Lambda sets AWS_REGION) and fake credentials: no test can reach a real AWS
+    account."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     return
@@ -139,6 +151,9 @@ def account(lambda_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     monkeypatch.setattr(BaseResponse, "call_action", call_action)
     monkeypatch.setenv("SCAN_REGIONS", ",".join(TEST_REGIONS))
     monkeypatch.setenv("REGION_SCAN_WORKERS", "1")  # Stubbers answer in call order
+    # The rest of what infra sets for the incident function (a test may set its own).
+    monkeypatch.setenv("KNOWLEDGE_BASE_ID", "KBFIXTURE1")
+    monkeypatch.setenv("INCIDENT_LOG_GROUP_PREFIXES", "")
     monkeypatch.setattr(clock, "now", lambda: NOW)
     cached_client, cached_session = aws.client, aws.session  # tests may patch aws.client
     cached_client.cache_clear()

@@ -14,6 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cost_report import report
+from cost_report.settings import settings
 from opsagent_shared.errors import NotEnabled
 from opsagent_shared.notifications import channel, publish
 from opsagent_shared.observability import logger, metrics, observed
@@ -21,7 +22,7 @@ from opsagent_shared.observability import logger, metrics, observed
 
 @observed
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    target = channel(event)
+    target = channel(event, settings())
     topic_arn, language, connector = target.topic_arn, target.language, target.connector
     notification_id = str(uuid.uuid4())
     try:

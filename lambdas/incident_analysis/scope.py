@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
-
 from opsagent_shared.errors import BadRequest
-from opsagent_shared.regions import target_regions
+from opsagent_shared.regions import current_scope, target_regions
 
 
 def resolve_region(region: str | None) -> str:
@@ -16,10 +14,10 @@ def resolve_region(region: str | None) -> str:
     """
     requested = (region or "").strip()
     if not requested:
-        default = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-        if not default:
+        home = current_scope().home
+        if not home:
             raise BadRequest("no default region is configured; give region, e.g. 'us-east-1'")
-        return default
+        return home
     if "," in requested:
         raise BadRequest(f"give one region, not a list ('{requested}')")
     return target_regions(requested)[0]

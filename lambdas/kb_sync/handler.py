@@ -7,7 +7,6 @@ failed, or left documents out, is logged with Bedrock's reasons and counted in t
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -15,27 +14,16 @@ from aws_lambda_powertools.utilities.data_classes import SQSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from kb_sync.adapters import BedrockIngestion, SqsDeferrer
-from kb_sync.sync import CheckResult, SyncSettings, check_jobs, read_batch, synchronize
-from opsagent_shared import env
+from kb_sync.settings import settings
+from kb_sync.sync import CheckResult, check_jobs, read_batch, synchronize
 from opsagent_shared.aws import client
 from opsagent_shared.observability import logger, metrics, observed
-
-
-@cache
-def settings() -> SyncSettings:
-    return SyncSettings(
-        knowledge_base_id=env.required("KNOWLEDGE_BASE_ID"),
-        data_source_id=env.required("DATA_SOURCE_ID"),
-        queue_url=env.required("SYNC_QUEUE_URL"),
-        retry_delay_seconds=env.integer("RETRY_DELAY_SECONDS", minimum=0, maximum=900),
-        max_deferrals=env.integer("MAX_DEFERRALS", minimum=0, maximum=1000),
-    )
 
 
 @observed
 @event_source(data_class=SQSEvent)
 def lambda_handler(event: SQSEvent, context: LambdaContext) -> dict[str, Any]:
-    config = settings()
+    config = settings().sync_settings()
     batch = read_batch((record.message_id, record.body) for record in event.records)
     ingestion = BedrockIngestion(
         client("bedrock-agent"),

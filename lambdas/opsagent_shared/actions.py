@@ -18,8 +18,8 @@ from aws_lambda_powertools.event_handler import BedrockAgentResolver, BedrockRes
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.metrics import MetricUnit
 
-from opsagent_shared import deadline
-from opsagent_shared.errors import BadRequest, NotEnabled, ServiceUnavailable
+from opsagent_shared import deadline, regions
+from opsagent_shared.errors import BadRequest, ConfigurationError, NotEnabled, ServiceUnavailable
 from opsagent_shared.observability import logger, metrics, observed
 from opsagent_shared.responses import (
     EXCERPT_CHARS,
@@ -75,26 +75,47 @@ def action_group_resolver() -> BedrockAgentResolver:
     return app
 
 
-def action_group_handler(app: BedrockAgentResolver) -> Callable[[Any, Any], dict[str, Any]]:
+def action_group_handler(
+    app: BedrockAgentResolver, settings: Callable[[], regions.RegionSettings]
+) -> Callable[[Any, Any], dict[str, Any]]:
     """The Lambda handler of an action group: `resolve` under `observed`, counting each call
-    in the `ToolCalls` metric."""
+    in the `ToolCalls` metric. `settings` is the function's `cold_start` loader."""
 
     @observed
     def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         metrics.add_metric(name="ToolCalls", unit=MetricUnit.Count, value=1)
-        return resolve(app, event, context)
+        return resolve(app, event, context, settings)
 
     return lambda_handler
 
 
-def resolve(app: BedrockAgentResolver, event: Any, context: Any) -> dict[str, Any]:
-    """Answer one Bedrock action-group event, whatever it holds."""
+def resolve(
+    app: BedrockAgentResolver,
+    event: Any,
+    context: Any,
+    settings: Callable[[], regions.RegionSettings],
+) -> dict[str, Any]:
+    """Answer one Bedrock action-group event, whatever it holds, under the function's settings
+    (its regions) and the call's deadline."""
     problem = envelope_problem(event)
     if problem:
         return bedrock_response(event, 400, error_body(problem))
+    try:
+        scope = settings().region_scope()
+    except ConfigurationError as error:
+        # Every call fails the same way until an operator redeploys; say so, don't crash.
+        logger.error("the function's settings are invalid", extra={"problem": str(error)})
+        return bedrock_response(
+            event,
+            503,
+            error_body(
+                f"this tool is deployed with invalid settings ({error}). An operator must "
+                "redeploy the stack; meanwhile answer without this tool."
+            ),
+        )
     _clean_parameters(event)
     try:
-        with deadline.within(context):
+        with deadline.within(context), regions.in_scope(scope):
             answer: dict[str, Any] = app.resolve(event, context)
         return without_echoes(answer, list(caller_strings(event)))
     except Exception:  # the top boundary: the agent must get an answer it can read

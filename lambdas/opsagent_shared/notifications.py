@@ -8,13 +8,15 @@ settings those functions share: the report language and the agent's connector na
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from opsagent_shared import aws, env
+from pydantic import Field, field_validator
+
+from opsagent_shared import aws
 from opsagent_shared.errors import ConfigurationError, ServiceUnavailable
+from opsagent_shared.settings import FunctionSettings
 
 LANGUAGES = ("ko", "en")
 DEFAULT_LANGUAGE = "ko"
@@ -90,13 +92,32 @@ class Channel:
     connector: str
 
 
-def channel(event: object) -> Channel:
-    """From TOPIC_ARN, the event's {"language"} (else REPORT_LANGUAGE) and AGENT_CONNECTOR_NAME."""
+class NotificationSettings(FunctionSettings):
+    """What a function that posts to the channel reads from its environment (infra/chat.py)."""
+
+    topic_arn: str = Field(alias="TOPIC_ARN", min_length=1)
+    report_language: str = Field(DEFAULT_LANGUAGE, alias="REPORT_LANGUAGE")
+    connector_name: str = Field(DEFAULT_CONNECTOR, alias="AGENT_CONNECTOR_NAME")
+
+    # ConfigurationError passes through pydantic unchanged, with the message written here.
+    @field_validator("report_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        return resolve_language(None, value)
+
+    @field_validator("connector_name")
+    @classmethod
+    def _connector(cls, value: str) -> str:
+        return resolve_connector(value)
+
+
+def channel(event: object, settings: NotificationSettings) -> Channel:
+    """The topic, the event's {"language"} (else REPORT_LANGUAGE) and the connector name."""
     requested = event.get("language") if isinstance(event, dict) else None
     return Channel(
-        topic_arn=env.required("TOPIC_ARN"),
-        language=resolve_language(requested, os.environ.get("REPORT_LANGUAGE")),
-        connector=resolve_connector(os.environ.get(CONNECTOR_NAME_ENV)),
+        topic_arn=settings.topic_arn,
+        language=resolve_language(requested, settings.report_language),
+        connector=settings.connector_name,
     )
 
 

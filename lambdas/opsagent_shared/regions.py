@@ -1,21 +1,90 @@
-"""Whole-account work across regions: a bounded pool, and a failed region is a note, not a crash."""
+"""Whole-account work across regions: a bounded pool, and a failed region is a note, not a crash.
+
+Which regions a call looks at by default, and how many it reads at once, are the function's
+settings (`RegionSettings`, `ScanSettings`); the action-group boundary puts them in effect for
+each tool call (`in_scope`), the way it sets the call's deadline.
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from pydantic import Field, field_validator
+
 from opsagent_shared import aws, deadline
+from opsagent_shared.errors import BadRequest, ServiceUnavailable
 from opsagent_shared.responses import excerpt
+from opsagent_shared.settings import CommaSeparated, FunctionSettings
 
 T = TypeVar("T")
 MAX_REGION_WORKERS = 8
-SCAN_REGIONS_ENV = "SCAN_REGIONS"  # comma-separated; empty means every enabled region
-WORKERS_ENV = "REGION_SCAN_WORKERS"  # tests set 1: stubbed clients answer in call order
+_REGION_CODE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+
+
+@dataclass(frozen=True)
+class RegionScope:
+    """Where a tool call looks: the function's own region, the regions a whole-account scan
+    covers when the caller names none (empty: every enabled region), and the pool size."""
+
+    home: str | None = None
+    default_scan: tuple[str, ...] = ()
+    workers: int = MAX_REGION_WORKERS
+
+
+class RegionSettings(FunctionSettings):
+    """A function that reads one region at a time: its own unless the caller names one."""
+
+    aws_region: str = Field(alias="AWS_REGION", min_length=1)  # set by the Lambda runtime
+    # Tests set 1: stubbed clients answer in call order. Lambda uses the default.
+    region_scan_workers: int = Field(MAX_REGION_WORKERS, alias="REGION_SCAN_WORKERS", ge=1, le=32)
+
+    def region_scope(self) -> RegionScope:
+        return RegionScope(home=self.aws_region, workers=self.region_scan_workers)
+
+
+class ScanSettings(RegionSettings):
+    """A function that scans the whole account: SCAN_REGIONS (comma-separated; empty means
+    every enabled region), from the `scan_regions` setting."""
+
+    scan_regions: CommaSeparated = Field(alias="SCAN_REGIONS")
+
+    @field_validator("scan_regions")
+    @classmethod
+    def _region_codes(cls, regions: tuple[str, ...]) -> tuple[str, ...]:
+        wrong = [r for r in regions if not _REGION_CODE.match(r)]
+        if wrong:
+            raise ValueError(f"not region codes: {', '.join(wrong)}")
+        return regions
+
+    def region_scope(self) -> RegionScope:
+        return RegionScope(
+            home=self.aws_region, default_scan=self.scan_regions, workers=self.region_scan_workers
+        )
+
+
+_UNSCOPED = RegionScope()  # outside a tool call: every enabled region, no home region
+_scope: ContextVar[RegionScope] = ContextVar("opsagent_region_scope", default=_UNSCOPED)
+
+
+@contextmanager
+def in_scope(scope: RegionScope) -> Iterator[None]:
+    """Work with `scope`'s regions for the duration of one call."""
+    token = _scope.set(scope)
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def current_scope() -> RegionScope:
+    return _scope.get()
 
 
 @dataclass
@@ -32,7 +101,7 @@ def scan_regions(
     scan: RegionScan[T] = RegionScan()
     region_list = list(dict.fromkeys(regions))
     if max_workers is None:
-        max_workers = int(os.environ.get(WORKERS_ENV, MAX_REGION_WORKERS))
+        max_workers = current_scope().workers
     if deadline.remaining() == 0:  # time is up: start no billed work that cannot be read
         scan.notes.append(
             f"{len(region_list)} region(s) were not scanned: the time for this call ran out; "
@@ -64,16 +133,15 @@ def scan_regions(
 
 
 def target_regions(requested: str | None = None) -> list[str]:
-    """Regions to scan: the caller's list, else SCAN_REGIONS, else every enabled region."""
-    raw = requested or os.environ.get(SCAN_REGIONS_ENV, "")
-    chosen = [r.strip() for r in raw.split(",") if r.strip()]
+    """Regions to scan: the caller's list, else the function's SCAN_REGIONS, else every
+    enabled region."""
+    chosen = [r.strip() for r in (requested or "").split(",") if r.strip()]
+    chosen = chosen or list(current_scope().default_scan)
     enabled = enabled_regions()
     if not chosen:
         return enabled
     unknown = [r for r in chosen if r not in enabled]
     if unknown:
-        from opsagent_shared.errors import BadRequest
-
         raise BadRequest(
             f"region(s) {excerpt(', '.join(unknown))} not enabled in this account; "
             f"enabled: {', '.join(enabled)}"
@@ -82,8 +150,6 @@ def target_regions(requested: str | None = None) -> list[str]:
 
 
 def enabled_regions() -> list[str]:
-    from opsagent_shared.errors import ServiceUnavailable
-
     try:
         response = aws.client("ec2").describe_regions(
             Filters=[{"Name": "opt-in-status", "Values": ["opt-in-not-required", "opted-in"]}]

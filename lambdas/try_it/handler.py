@@ -15,11 +15,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from opsagent_shared.notifications import channel, publish
 from opsagent_shared.observability import logger, metrics, observed
 from try_it import samples
+from try_it.settings import settings
 
 
 @observed
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    target = channel(event)
+    target = channel(event, settings())
     topic_arn, language, connector = target.topic_arn, target.language, target.connector
     run = uuid.uuid4().hex[:12]
     notifications = samples.notifications(

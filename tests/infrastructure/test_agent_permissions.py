@@ -41,6 +41,7 @@ def called_actions() -> Iterator[set[str]]:
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
             "SCAN_REGIONS": ",".join(REGIONS),
             "REGION_SCAN_WORKERS": "1",
         }

@@ -26,13 +26,13 @@ from infra.agent import (
     KNOWLEDGE_BASE_DESCRIPTION,
     KNOWLEDGE_BASE_RULES_FILE,
     MASKED_PATTERNS,
+    SCAN_REGIONS_ENV,
     configuration_hash,
     guardrail_configuration,
     read_api_schema,
 )
 from infra.config import SettingsError
 from infra.stacks import AgentStack
-from opsagent_shared.regions import SCAN_REGIONS_ENV
 from tests.conftest import settings_from, synth_app
 
 OPENAPI_FILE = COST_INSIGHTS_PACKAGE_DIR / "openapi.json"
@@ -189,10 +189,19 @@ def test_incident_tools_are_explicit_read_actions_retrieve_and_scoped_log_querie
 ) -> None:
     policies = template.find_resources("AWS::IAM::Policy")
     (tools,) = [p for lid, p in policies.items() if lid.startswith("IncidentToolPolicy")]
-    statements = tools["Properties"]["PolicyDocument"]["Statement"]
+    (role_id,) = [r["Ref"] for r in tools["Properties"]["Roles"]]
+    statements = [
+        s
+        for p in policies.values()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
     by_action = {json.dumps(s["Action"], sort_keys=True): s for s in statements}
-    assert len(by_action) == 3
-    (read,) = [s for s in statements if s["Resource"] == "*"]
+    # The tools' reads and log queries, the Knowledge Base search (the store's
+    # grant_retrieve), and the function's own log group and traces.
+    tool_statements = tools["Properties"]["PolicyDocument"]["Statement"]
+    assert len(tool_statements) == 2
+    (read,) = [s for s in tool_statements if s["Resource"] == "*"]
     actions = set(_as_list(read["Action"]))
     assert actions == set(INCIDENT_ACTIONS)
     assert not any("*" in action for action in actions)
@@ -280,13 +289,14 @@ def test_action_group_function_settings(template: Template) -> None:
     assert env[SCAN_REGIONS_ENV] == ""  # default: every enabled region
 
 
-def test_scan_regions_setting_reaches_the_action_group() -> None:
+def test_scan_regions_setting_reaches_the_cost_tools_only() -> None:
     stacks = synth_app({"scan_regions": "us-east-1, ap-northeast-2,us-east-1"})[1]
     template = Template.from_stack(stacks["agent"])
-    for service_name in ("cost-insights", "incident"):
-        _, function = _function(template, service_name)
-        env = function["Properties"]["Environment"]["Variables"]
-        assert env[SCAN_REGIONS_ENV] == "us-east-1,ap-northeast-2"
+    _, function = _function(template, "cost-insights")
+    env = function["Properties"]["Environment"]["Variables"]
+    assert env[SCAN_REGIONS_ENV] == "us-east-1,ap-northeast-2"
+    _, function = _function(template, "incident")  # one region at a time: it never scans
+    assert SCAN_REGIONS_ENV not in function["Properties"]["Environment"]["Variables"]
 
 
 @pytest.mark.parametrize("value", ["us-east-1,mars", ",", "us-east-1;eu-west-1"])

@@ -28,8 +28,8 @@ Stub = Callable[[str], Stubber]
 
 @pytest.fixture(autouse=True)
 def deployment_region(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The function's own region comes from AWS_DEFAULT_REGION (us-east-1) in these tests."""
-    monkeypatch.delenv("AWS_REGION", raising=False)
+    """The function's own region is AWS_REGION, which Lambda sets (us-east-1 in these tests)."""
+    monkeypatch.setenv("AWS_REGION", REGION)
 
 
 def at(hour: int, minute: int, second: int = 0) -> datetime:

@@ -112,7 +112,7 @@ def test_what_makes_an_envelope_malformed() -> None:
 
 
 def test_control_characters_and_lone_surrogates_never_reach_a_tool(
-    monkeypatch: pytest.MonkeyPatch,
+    account: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from cost_insights import handler
 

@@ -1,0 +1,13 @@
+"""What the cost-insights function reads from its environment (infra/agent.py sets it)."""
+
+from __future__ import annotations
+
+from opsagent_shared.regions import ScanSettings
+from opsagent_shared.settings import cold_start
+
+
+class CostInsightsSettings(ScanSettings):
+    """The whole-account scan settings; nothing else."""
+
+
+settings = cold_start(CostInsightsSettings)

@@ -1,0 +1,71 @@
+"""Every function's environment, as infra sets it, is exactly what its settings model reads."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Template
+
+from opsagent_shared.settings import LAMBDA_PROVIDED, FunctionSettings
+from tests.conftest import REPO_ROOT, synth_app
+
+ENTRY_POINTS = {
+    p.name for root in ("lambdas", "action_groups") for p in (REPO_ROOT / root).iterdir()
+}
+
+# Every function gets these from PythonLambda; Powertools, not our code, reads them.
+POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
+CONFIGURATIONS = {
+    "default": {},
+    "everything on": {
+        "try_it_mode": "true",
+        "scan_regions": "us-east-1,eu-west-1",
+        "incident_log_group_prefixes": "/aws/lambda/payments",
+    },
+}
+
+
+def _project_functions(overrides: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each project Python function's package -> its environment variables."""
+    functions: dict[str, dict[str, Any]] = {}
+    for stack in synth_app(overrides)[1].values():
+        for function in Template.from_stack(stack).find_resources("AWS::Lambda::Function").values():
+            props = function["Properties"]
+            package = str(props.get("Handler", "")).split(".", 1)[0]
+            if package not in ENTRY_POINTS:
+                continue  # CDK's own helpers (bucket deployment, provider framework)
+            functions[package] = props.get("Environment", {}).get("Variables", {})
+    return functions
+
+
+def _settings_model(package: str) -> type[FunctionSettings] | None:
+    try:
+        module = importlib.import_module(f"{package}.settings")
+    except ModuleNotFoundError:
+        return None
+    return module.settings.model  # type: ignore[no-any-return]
+
+
+@pytest.mark.synth
+@pytest.mark.parametrize("configuration", sorted(CONFIGURATIONS))
+def test_infra_sets_what_each_function_reads_and_nothing_else(configuration: str) -> None:
+    functions = _project_functions(CONFIGURATIONS[configuration])
+    assert {"cost_insights", "incident", "cost_report", "kb_sync"} <= set(functions)
+    for package, environment in functions.items():
+        assert POWERTOOLS <= set(environment), package
+        assert not LAMBDA_PROVIDED & set(environment), f"{package}: Lambda reserves these"
+        set_by_infra = set(environment) - POWERTOOLS
+        model = _settings_model(package)
+        if model is None:
+            assert set_by_infra == set(), f"{package} has no settings model but gets {set_by_infra}"
+            continue
+        reads = model.variables() - LAMBDA_PROVIDED
+        assert set_by_infra <= reads, f"{package}: set but never read: {set_by_infra - reads}"
+        missing = model.required_variables() - LAMBDA_PROVIDED - set_by_infra
+        assert missing == set(), f"{package}: read but never set: {missing}"
+
+
+def test_try_it_is_among_the_functions_checked() -> None:
+    assert "try_it" in _project_functions(CONFIGURATIONS["everything on"])

@@ -1,0 +1,85 @@
+"""Each function's settings: parsed once from the environment, every problem named at once."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import Field
+
+from opsagent_shared.errors import ConfigurationError
+from opsagent_shared.notifications import NotificationSettings
+from opsagent_shared.regions import ScanSettings
+from opsagent_shared.settings import CommaSeparated, FunctionSettings, cold_start
+
+
+class Example(FunctionSettings):
+    queue_url: str = Field(alias="QUEUE_URL", min_length=1)
+    delay: int = Field(alias="DELAY_SECONDS", ge=0, le=900)
+    prefixes: CommaSeparated = Field((), alias="PREFIXES")
+
+
+def test_values_are_parsed_trimmed_and_defaulted() -> None:
+    parsed = Example.from_environ({"QUEUE_URL": " https://q ", "DELAY_SECONDS": "900"})
+    assert (parsed.queue_url, parsed.delay, parsed.prefixes) == ("https://q", 900, ())
+    assert Example.variables() == {"QUEUE_URL", "DELAY_SECONDS", "PREFIXES"}
+    assert Example.required_variables() == {"QUEUE_URL", "DELAY_SECONDS"}
+
+
+def test_every_problem_is_reported_at_once_naming_the_variable() -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        Example.from_environ({"QUEUE_URL": "  ", "DELAY_SECONDS": "901", "UNRELATED": "x"})
+    message = str(raised.value)
+    assert message.startswith("Example: ")
+    assert "QUEUE_URL='  ': String should have at least 1 character" in message
+    assert "DELAY_SECONDS='901'" in message and "less than or equal to 900" in message
+    assert "UNRELATED" not in message
+    with pytest.raises(ConfigurationError, match="environment variable QUEUE_URL is not set"):
+        Example.from_environ({"DELAY_SECONDS": "1"})
+
+
+def test_a_long_bad_value_is_not_repeated() -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        Example.from_environ({"QUEUE_URL": "q", "DELAY_SECONDS": "9" * 500})
+    assert "9" * 81 not in str(raised.value)
+    assert "(value not shown)" in str(raised.value)
+
+
+@given(st.lists(st.from_regex(r"[a-z/]{1,12}", fullmatch=True), max_size=6), st.data())
+def test_comma_separated_values_round_trip(parts: list[str], data: st.DataObject) -> None:
+    spaces = data.draw(st.sampled_from(["", " ", "  "]))
+    raw = ",".join(f"{spaces}{p}{spaces}" for p in parts) + data.draw(st.sampled_from(["", ","]))
+    parsed = Example.from_environ({"QUEUE_URL": "q", "DELAY_SECONDS": "0", "PREFIXES": raw})
+    assert parsed.prefixes == tuple(parts)
+
+
+def test_scan_regions_must_be_region_codes() -> None:
+    environ = {"AWS_REGION": "us-east-1", "SCAN_REGIONS": "us-east-1, ap-northeast-2"}
+    scope = ScanSettings.from_environ(environ).region_scope()
+    assert scope.home == "us-east-1"
+    assert scope.default_scan == ("us-east-1", "ap-northeast-2")
+    assert scope.workers == 8
+    with pytest.raises(ConfigurationError, match="not region codes: mars"):
+        ScanSettings.from_environ({**environ, "SCAN_REGIONS": "us-east-1,mars"})
+    with pytest.raises(ConfigurationError, match="REGION_SCAN_WORKERS"):
+        ScanSettings.from_environ({**environ, "REGION_SCAN_WORKERS": "0"})
+
+
+def test_notification_settings_keep_their_own_messages() -> None:
+    parsed = NotificationSettings.from_environ({"TOPIC_ARN": "arn:t"})
+    assert (parsed.report_language, parsed.connector_name) == ("ko", "opsagent")
+    with pytest.raises(ConfigurationError, match="REPORT_LANGUAGE 'jp'"):
+        NotificationSettings.from_environ({"TOPIC_ARN": "arn:t", "REPORT_LANGUAGE": "jp"})
+    with pytest.raises(ConfigurationError, match="AGENT_CONNECTOR_NAME"):
+        NotificationSettings.from_environ({"TOPIC_ARN": "arn:t", "AGENT_CONNECTOR_NAME": "a b"})
+
+
+def test_a_loader_parses_once_until_told_to_forget(monkeypatch: pytest.MonkeyPatch) -> None:
+    loader = cold_start(Example)
+    monkeypatch.setenv("QUEUE_URL", "first")
+    monkeypatch.setenv("DELAY_SECONDS", "1")
+    assert loader().queue_url == "first"
+    monkeypatch.setenv("QUEUE_URL", "second")
+    assert loader().queue_url == "first"  # an execution environment's variables never change
+    loader.cache_clear()
+    assert loader().queue_url == "second"
