@@ -54,7 +54,7 @@ def test_infra_sets_what_each_function_reads_and_nothing_else(configuration: str
     functions = _project_functions(CONFIGURATIONS[configuration])
     assert {"cost_insights", "incident", "cost_report", "kb_sync"} <= set(functions)
     for package, environment in functions.items():
-        assert POWERTOOLS <= set(environment), package
+        assert set(environment) >= POWERTOOLS, package
         assert not LAMBDA_PROVIDED & set(environment), f"{package}: Lambda reserves these"
         set_by_infra = set(environment) - POWERTOOLS
         model = _settings_model(package)

@@ -32,7 +32,8 @@ def test_every_problem_is_reported_at_once_naming_the_variable() -> None:
     message = str(raised.value)
     assert message.startswith("Example: ")
     assert "QUEUE_URL='  ': String should have at least 1 character" in message
-    assert "DELAY_SECONDS='901'" in message and "less than or equal to 900" in message
+    assert "DELAY_SECONDS='901'" in message
+    assert "less than or equal to 900" in message
     assert "UNRELATED" not in message
     with pytest.raises(ConfigurationError, match="environment variable QUEUE_URL is not set"):
         Example.from_environ({"DELAY_SECONDS": "1"})
