@@ -10,9 +10,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from cost_analysis.commitments import LOOKBACK_PERIODS, PAYMENT_OPTIONS, TERMS
+from cost_analysis.summary import GROUP_BY
 
 from opsagent_shared.actions import action_group_resolver
-from opsagent_shared.parameters import Regions, Top
+from opsagent_shared.parameters import Regions, Top, one_of
+from opsagent_shared.periods import PRESETS
 from opsagent_shared.responses import DEFAULT_TOP
 
 app = action_group_resolver()
@@ -31,12 +34,7 @@ app = action_group_resolver()
 def get_cost_summary(
     period: Annotated[
         str,
-        Query(
-            description=(
-                "Preset period: yesterday, last_7_days, last_30_days, month_to_date or "
-                "last_month. Ignored when start_date and end_date are given."
-            )
-        ),
+        one_of(PRESETS, "Preset period; ignored when start_date and end_date are given."),
     ] = "last_7_days",
     start_date: Annotated[
         str | None, Query(description="First day, YYYY-MM-DD (with end_date).")
@@ -44,10 +42,7 @@ def get_cost_summary(
     end_date: Annotated[
         str | None, Query(description="Last day, inclusive, YYYY-MM-DD (with start_date).")
     ] = None,
-    group_by: Annotated[
-        str,
-        Query(description="SERVICE, REGION, LINKED_ACCOUNT or USAGE_TYPE."),
-    ] = "SERVICE",
+    group_by: Annotated[str, one_of(tuple(GROUP_BY), "What to split the cost by.")] = "SERVICE",
     top: Top = DEFAULT_TOP,
 ) -> dict[str, Any]:
     from cost_analysis import summary
@@ -173,12 +168,10 @@ def get_rightsizing_recommendations(
     ),
 )
 def recommend_reserved_instance_plan(
-    term: Annotated[str, Query(description="ONE_YEAR or THREE_YEARS.")] = "ONE_YEAR",
-    payment_option: Annotated[
-        str, Query(description="NO_UPFRONT, PARTIAL_UPFRONT or ALL_UPFRONT.")
-    ] = "NO_UPFRONT",
+    term: Annotated[str, one_of(TERMS, "Commitment term.")] = "ONE_YEAR",
+    payment_option: Annotated[str, one_of(PAYMENT_OPTIONS, "How to pay.")] = "NO_UPFRONT",
     lookback_days: Annotated[
-        int, Query(description="Usage history to base it on: 7, 30 or 60 days.")
+        int, one_of(tuple(LOOKBACK_PERIODS), "Days of usage history to base it on.")
     ] = 30,
 ) -> dict[str, Any]:
     from cost_analysis import commitments

@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from incident_analysis.knowledge import SEVERITIES
+from incident_analysis.resource_metrics import TYPES
 
 from opsagent_shared.actions import action_group_resolver
-from opsagent_shared.parameters import Region, Top
+from opsagent_shared.parameters import Region, Top, one_of
 
 app = action_group_resolver()
 
@@ -140,7 +142,7 @@ def get_resource_metrics(
         ),
     ],
     resource_type: Annotated[
-        str | None, Query(description="ec2, rds, lambda or ecs; guessed from the ID when omitted.")
+        str | None, one_of(TYPES, "The kind of resource; guessed from the ID when omitted.")
     ] = None,
     hours: Annotated[int, Query(description="Window in hours (1-336).", ge=1, le=336)] = 3,
     region: Region = None,
@@ -190,7 +192,7 @@ def find_similar_incidents(
     service: Annotated[
         str | None, Query(description="Only incidents of this service, e.g. rds, lambda, eks.")
     ] = None,
-    severity: Annotated[str | None, Query(description="Only this severity: sev1-sev4.")] = None,
+    severity: Annotated[str | None, one_of(SEVERITIES, "Only incidents of this severity.")] = None,
     top: Annotated[int, Query(description="How many incidents (1-10).", ge=1, le=10)] = 5,
 ) -> dict[str, Any]:
     from incident_analysis import knowledge

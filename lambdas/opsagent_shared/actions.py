@@ -234,13 +234,18 @@ def _replaced(node: Any, values: list[str]) -> Any:
 
 
 def validation_message(errors: Any) -> str:
-    """'top: Input should be less than or equal to 25 (got 99)' for each bad parameter."""
+    """'top: Input should be less than or equal to 25 (got 99)' for each bad parameter, and
+    "term 'TWO_YEARS' is not known; use one of ONE_YEAR, THREE_YEARS" for a `one_of` choice."""
     parts = []
     for error in errors:
         location = [str(p) for p in error.get("loc", ()) if p not in ("query", "body")]
         name = ".".join(location) or "request"
-        detail = error.get("msg") or error.get("type", "invalid")
+        detail = str(error.get("msg") or error.get("type", "invalid"))
         given = error.get("input")
+        if error.get("type") == "value_error":  # our validators (`parameters.one_of`)
+            detail = detail.removeprefix("Value error, ")
+            parts.append(f"{name} {excerpt(given)} {detail}")
+            continue
         parts.append(
             f"{name}: {detail}" + (f" (got {excerpt(given)})" if given is not None else "")
         )
