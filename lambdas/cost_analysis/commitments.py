@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from cost_analysis.cost_explorer import call, first_page
+from cost_analysis.cost_explorer import first_page
 from opsagent_shared import clock
 from opsagent_shared.errors import BadRequest, CostDataUnavailable
 from opsagent_shared.money import ZERO, money, monthly_from_hourly, one_decimal, to_decimal
@@ -181,8 +181,8 @@ def fetch(choice: Choice, window: Period) -> Answers:
     savings_plans = _optional(
         "Savings Plans recommendation",
         _savings_plans,
-        # No paginator in botocore: the first page, whose totals cover every page.
-        lambda: call(
+        # The first page only: its summary's totals cover every page.
+        lambda: first_page(
             "get_savings_plans_purchase_recommendation",
             SavingsPlansType=SAVINGS_PLANS_TYPE,
             LookbackPeriodInDays=choice.lookback,
@@ -203,7 +203,7 @@ def fetch(choice: Choice, window: Period) -> Answers:
     coverage = _optional(
         "Savings Plans coverage",
         _coverage_rows,
-        lambda: call(
+        lambda: first_page(
             "get_savings_plans_coverage",
             TimePeriod=window.as_time_period(),
             Granularity="MONTHLY",

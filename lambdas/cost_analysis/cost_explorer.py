@@ -1,5 +1,5 @@
-"""The one helper for Cost Explorer calls: botocore's paginators where they exist, the
-NextPageToken loop for the operations that lack one, botocore errors mapped to what the tools
+"""The cost tools' one helper for Cost Explorer calls: botocore's paginators where they exist,
+the page-token loop for the operations that lack one, botocore errors mapped to what the tools
 can say.
 
 Every page of a Cost Explorer request costs $0.01, so each tool asks once, grouped the way it
@@ -10,11 +10,12 @@ Which function for which operation (botocore's `ce` paginators-1.json):
   GetReservationPurchaseRecommendation, GetRightsizingRecommendation, ...) it is used; the
   operations without one (GetCostAndUsage, GetCostAndUsageWithResources, GetSavingsPlansCoverage,
   GetDimensionValues, ...) are looped here, on the token their model names (`NextPageToken`,
-  or `NextToken` for the Savings Plans reads). No other module loops over Cost Explorer pages.
+  or `NextToken` for the Savings Plans reads). No other module loops over Cost Explorer pages
+  by hand (tests/unit/test_cost_explorer.py checks the token of every such operation).
 - `first_page()` reads one page and stops: the deliberate page cap of a read whose further
-  pages would be billed for little (through the paginator where there is one).
-- `call()` makes one request, for the operations that do not page at all (GetCostForecast) or
-  whose first page is all a tool reads.
+  pages would be billed for little, through the paginator where there is one (one request
+  either way; the page keeps its token, so the tool can say that more exists).
+- `call()` makes one request of an operation that does not page at all (GetCostForecast).
 """
 
 from __future__ import annotations

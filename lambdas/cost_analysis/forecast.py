@@ -29,7 +29,8 @@ NO_HISTORY_NOTE = (
 def run(*, months: int) -> dict[str, Any]:
     span = horizon(clock.today(), months)
     actual = fetch_month_to_date(span)
-    return render(analyze(span, actual, fetch_forecast(span)))
+    predicted = fetch_forecast(span)
+    return render(analyze(span, actual, predicted))
 
 
 # --- inputs -----------------------------------------------------------------------------------

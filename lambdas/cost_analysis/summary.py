@@ -36,7 +36,8 @@ def run(
 ) -> dict[str, Any]:
     dimension = dimension_for(group_by)
     span = window(period, start_date, end_date, today=clock.today())
-    return render(analyze(fetch_days(span, dimension), span, dimension), top=top)
+    days = fetch_days(span, dimension)
+    return render(analyze(days, span, dimension), top=top)
 
 
 # --- inputs -----------------------------------------------------------------------------------
