@@ -1,7 +1,21 @@
-"""Cost Explorer calls, paginated, with botocore errors mapped to what the tools can say.
+"""The cost tools' one helper for Cost Explorer calls: botocore's paginators where they exist,
+the page-token loop for the operations that lack one, botocore errors mapped to what the tools
+can say.
 
 Every page of a Cost Explorer request costs $0.01, so each tool asks once, grouped the way it
 needs, and never per resource.
+
+Which function for which operation (botocore's `ce` paginators-1.json):
+- `pages()` reads every page. Where botocore has a paginator (GetAnomalies, GetAnomalyMonitors,
+  GetReservationPurchaseRecommendation, GetRightsizingRecommendation, ...) it is used; the
+  operations without one (GetCostAndUsage, GetCostAndUsageWithResources, GetSavingsPlansCoverage,
+  GetDimensionValues, ...) are looped here, on the token their model names (`NextPageToken`,
+  or `NextToken` for the Savings Plans reads). No other module loops over Cost Explorer pages
+  by hand (tests/unit/test_cost_explorer.py checks the token of every such operation).
+- `first_page()` reads one page and stops: the deliberate page cap of a read whose further
+  pages would be billed for little, through the paginator where there is one (one request
+  either way; the page keeps its token, so the tool can say that more exists).
+- `call()` makes one request of an operation that does not page at all (GetCostForecast).
 """
 
 from __future__ import annotations
@@ -20,6 +34,8 @@ ENABLE_COST_EXPLORER = (
     "Cost Explorer > Launch; data appears within 24 hours), and let the cost-insights "
     "function's role call ce:* read operations (the stack grants them)."
 )
+# The request fields that carry a page token, as Cost Explorer's operations name them.
+PAGE_TOKENS = ("NextPageToken", "NextToken")
 
 
 def ce() -> Any:
@@ -54,23 +70,44 @@ def call(operation: str, **request: Any) -> dict[str, Any]:
         return dict(getattr(client, operation)(**request))
 
 
+def first_page(operation: str, **request: Any) -> dict[str, Any]:
+    """The first page of one Cost Explorer request, and no further (one request, one charge),
+    errors translated: through botocore's paginator where it has one, else one call. The page
+    keeps its next-page token, so a caller can say that more exists."""
+    client = ce()
+    if not client.can_paginate(operation):
+        return call(operation, **request)
+    with _calling(client, operation):
+        for page in client.get_paginator(operation).paginate(**request):
+            return dict(page)
+    return {}  # pragma: no cover - a paginator yields at least one page
+
+
 def pages(operation: str, **request: Any) -> Iterator[dict[str, Any]]:
     """Every page of one Cost Explorer request, errors translated: botocore's paginator where
-    it has one, else the NextPageToken loop (GetCostAndUsage has none). Each page is billed."""
+    it has one, else the loop on the operation's page token (GetCostAndUsage has no paginator).
+    Each page is billed."""
     client = ce()
     with _calling(client, operation):
         if client.can_paginate(operation):
             yield from client.get_paginator(operation).paginate(**request)
             return
+        token_name = _page_token(client, operation)
         token: str | None = None
         while True:
-            page = getattr(client, operation)(
-                **request, **({"NextPageToken": token} if token else {})
-            )
+            page = getattr(client, operation)(**request, **({token_name: token} if token else {}))
             yield page
-            token = page.get("NextPageToken")
+            token = page.get(token_name)
             if not token:
                 return
+
+
+def _page_token(client: Any, operation: str) -> str:
+    """The operation's page-token field (`NextPageToken` for most of Cost Explorer)."""
+    api = client.meta.method_to_api_mapping.get(operation, operation)
+    shape = client.meta.service_model.operation_model(api).input_shape
+    members = shape.members if shape is not None else {}
+    return next((name for name in PAGE_TOKENS if name in members), PAGE_TOKENS[0])
 
 
 def _calling(client: Any, operation: str) -> Any:

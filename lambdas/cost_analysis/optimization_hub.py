@@ -3,11 +3,15 @@
 The hub is opt-in. When it is off (or this function may not read it) the tool still answers
 200, says so and how to enroll: an agent asked "what can we save" should not see an error for
 a setting. The hub's API is free, so unlike Cost Explorer every page is read.
+
+fetch (`fetch_summaries`, `fetch_recommendations`) -> pure analysis (`analyze`, over
+`Recommendation` and `SummaryPage`) -> `render` (or `render_off`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -39,74 +43,109 @@ class HubOff(OpsAgentError):
 
 def run(*, top: int) -> dict[str, Any]:
     try:
-        groups, hub_total, currency = _savings_by_action_type()
-        recommendations = _one_per_resource(
-            _pages("list_recommendations", "items", includeAllRecommendations=False)
-        )
+        summaries = fetch_summaries()
+        recommendations = fetch_recommendations()
     except HubOff as off:
-        return tool_response(
-            summary="Cost Optimization Hub is off for this account, so it has no "
-            "recommendations to report.",
-            notes=[f"AWS said: {off}", *ENROLL_NOTES],
-            top=top,
-            enabled=False,
-        )
+        return render_off(off, top=top)
+    return render(analyze(summaries, recommendations), top=top)
 
-    ranked = sorted(recommendations, key=_ranking)
-    total = hub_total if hub_total is not None else sum(map(_savings, ranked), ZERO)
-    return tool_response(
-        summary=_summary(ranked, total, currency),
-        items=[_item(recommendation) for recommendation in ranked],
-        currency=currency,
-        notes=[
-            "One recommendation per resource (the one with the largest saving).",
-            "Savings per action type overlap (one resource can appear under several), so they "
-            "do not add up to total_estimated_monthly_savings, the hub's de-duplicated total.",
-            "Estimates follow the hub's savings-estimation preference (before or after "
-            "discounts) and are monthly.",
-        ],
-        top=top,
-        enabled=True,
-        total_estimated_monthly_savings=money(total),
-        by_action_type=groups,
+
+# --- inputs -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionTypeSavings:
+    action_type: str | None
+    recommendation_count: int
+    monthly_savings: Decimal
+
+
+@dataclass(frozen=True)
+class SummaryPage:
+    """One page of ListRecommendationSummaries grouped by action type."""
+
+    groups: tuple[ActionTypeSavings, ...]
+    currency: str | None = None
+    deduplicated_total: Decimal | None = None  # the same overall figure on every page
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    recommendation_id: str | None
+    resource_id: str | None
+    resource_arn: str | None
+    action_type: str | None
+    resource_type: str | None
+    region: str | None
+    account_id: str | None
+    current: str | None  # the hub's one-line summary of the resource now
+    recommended: str | None
+    monthly_savings: Decimal
+    savings_percent: Decimal | None
+    implementation_effort: str | None
+    restart_needed: bool | None
+
+    @property
+    def resource(self) -> str:
+        """What one resource is known by: its ID, else its ARN, else the recommendation's."""
+        return str(self.resource_id or self.resource_arn or self.recommendation_id)
+
+
+# --- fetch ------------------------------------------------------------------------------------
+
+
+def fetch_summaries() -> tuple[SummaryPage, ...]:
+    """Every page of ListRecommendationSummaries grouped by action type."""
+    return tuple(
+        _summary_page(page)
+        for page in _raw_pages("list_recommendation_summaries", groupBy="ActionType")
     )
 
 
-def _savings_by_action_type() -> tuple[list[dict[str, Any]], Decimal | None, str]:
-    """Groups largest first, the hub's de-duplicated total (if given) and the currency."""
-    groups: list[tuple[Decimal, dict[str, Any]]] = []
-    deduplicated_total: Decimal | None = None
-    currency = "USD"
-    for page in _raw_pages("list_recommendation_summaries", groupBy="ActionType"):
-        currency = page.get("currencyCode") or currency
-        if "estimatedTotalDedupedSavings" in page:
-            # The same overall figure on every page: one grouping has a single total.
-            deduplicated_total = to_decimal(page["estimatedTotalDedupedSavings"])
-        for group in page.get("items", []):
-            savings = to_decimal(group.get("estimatedMonthlySavings"))
-            entry = {
-                "action_type": group.get("group"),
-                "recommendation_count": group.get("recommendationCount", 0),
-                "estimated_monthly_savings": money(savings),
-            }
-            groups.append((savings, entry))
-    groups.sort(key=lambda group: (-group[0], str(group[1]["action_type"])))
-    return [entry for _, entry in groups], deduplicated_total, currency
+def fetch_recommendations() -> tuple[Recommendation, ...]:
+    """Every page of ListRecommendations, the hub's best per resource."""
+    return tuple(
+        _recommendation(item)
+        for item in _pages("list_recommendations", "items", includeAllRecommendations=False)
+    )
 
 
-def _one_per_resource(recommendations: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The largest saving per resource. includeAllRecommendations=False already asks the hub
-    for that; this guards the totals against a resource listed twice anyway."""
-    best: dict[str, dict[str, Any]] = {}
-    for recommendation in recommendations:
-        key = str(
-            recommendation.get("resourceId")
-            or recommendation.get("resourceArn")
-            or recommendation.get("recommendationId")
-        )
-        if key not in best or _savings(recommendation) > _savings(best[key]):
-            best[key] = recommendation
-    return list(best.values())
+def _summary_page(page: dict[str, Any]) -> SummaryPage:
+    return SummaryPage(
+        groups=tuple(
+            ActionTypeSavings(
+                action_type=group.get("group"),
+                recommendation_count=group.get("recommendationCount", 0),
+                monthly_savings=to_decimal(group.get("estimatedMonthlySavings")),
+            )
+            for group in page.get("items", [])
+        ),
+        currency=page.get("currencyCode") or None,
+        deduplicated_total=(
+            to_decimal(page["estimatedTotalDedupedSavings"])
+            if "estimatedTotalDedupedSavings" in page
+            else None
+        ),
+    )
+
+
+def _recommendation(item: dict[str, Any]) -> Recommendation:
+    percent = item.get("estimatedSavingsPercentage")
+    return Recommendation(
+        recommendation_id=item.get("recommendationId"),
+        resource_id=item.get("resourceId"),
+        resource_arn=item.get("resourceArn"),
+        action_type=item.get("actionType"),
+        resource_type=item.get("currentResourceType"),
+        region=item.get("region"),
+        account_id=item.get("accountId"),
+        current=item.get("currentResourceSummary"),
+        recommended=item.get("recommendedResourceSummary"),
+        monthly_savings=to_decimal(item.get("estimatedMonthlySavings", 0)),
+        savings_percent=None if percent is None else to_decimal(percent),
+        implementation_effort=item.get("implementationEffort"),
+        restart_needed=item.get("restartNeeded"),
+    )
 
 
 def _pages(operation: str, key: str, **request: Any) -> Iterator[dict[str, Any]]:
@@ -132,39 +171,124 @@ def _off(failure: aws.Failure) -> HubOff | None:
     return None
 
 
-def _savings(recommendation: dict[str, Any]) -> Decimal:
-    return to_decimal(recommendation.get("estimatedMonthlySavings", 0))
+# --- analysis ---------------------------------------------------------------------------------
 
 
-def _ranking(recommendation: dict[str, Any]) -> tuple[Decimal, str]:
-    return -_savings(recommendation), str(recommendation.get("resourceId", ""))
+@dataclass(frozen=True)
+class HubSummary:
+    currency: str
+    by_action_type: tuple[ActionTypeSavings, ...]  # largest saving first, then by action type
+    recommendations: tuple[Recommendation, ...]  # one per resource, largest saving first
+    total: Decimal  # the hub's de-duplicated total, else the sum of the recommendations
 
 
-def _item(recommendation: dict[str, Any]) -> dict[str, Any]:
+def analyze(
+    summaries: Sequence[SummaryPage], recommendations: Sequence[Recommendation]
+) -> HubSummary:
+    currency = "USD"
+    deduplicated_total: Decimal | None = None
+    groups: list[ActionTypeSavings] = []
+    for page in summaries:
+        currency = page.currency or currency
+        if page.deduplicated_total is not None:
+            deduplicated_total = page.deduplicated_total
+        groups.extend(page.groups)
+    ranked = tuple(sorted(one_per_resource(recommendations), key=_ranking))
+    return HubSummary(
+        currency=currency,
+        by_action_type=tuple(
+            sorted(groups, key=lambda group: (-group.monthly_savings, str(group.action_type)))
+        ),
+        recommendations=ranked,
+        total=(
+            deduplicated_total
+            if deduplicated_total is not None
+            else sum((r.monthly_savings for r in ranked), ZERO)
+        ),
+    )
+
+
+def one_per_resource(recommendations: Sequence[Recommendation]) -> list[Recommendation]:
+    """The largest saving per resource (the first listed on a tie), in the order resources
+    first appear. includeAllRecommendations=False already asks the hub for that; this guards
+    the totals against a resource listed twice anyway."""
+    best: dict[str, Recommendation] = {}
+    for recommendation in recommendations:
+        key = recommendation.resource
+        if key not in best or recommendation.monthly_savings > best[key].monthly_savings:
+            best[key] = recommendation
+    return list(best.values())
+
+
+def _ranking(recommendation: Recommendation) -> tuple[Decimal, str]:
+    return -recommendation.monthly_savings, recommendation.resource_id or ""
+
+
+# --- the tool response ------------------------------------------------------------------------
+
+
+def render_off(off: HubOff, *, top: int) -> dict[str, Any]:
+    return tool_response(
+        summary="Cost Optimization Hub is off for this account, so it has no "
+        "recommendations to report.",
+        notes=[f"AWS said: {off}", *ENROLL_NOTES],
+        top=top,
+        enabled=False,
+    )
+
+
+def render(hub: HubSummary, *, top: int) -> dict[str, Any]:
+    return tool_response(
+        summary=_summary(hub),
+        items=[_item(recommendation) for recommendation in hub.recommendations],
+        currency=hub.currency,
+        notes=[
+            "One recommendation per resource (the one with the largest saving).",
+            "Savings per action type overlap (one resource can appear under several), so they "
+            "do not add up to total_estimated_monthly_savings, the hub's de-duplicated total.",
+            "Estimates follow the hub's savings-estimation preference (before or after "
+            "discounts) and are monthly.",
+        ],
+        top=top,
+        enabled=True,
+        total_estimated_monthly_savings=money(hub.total),
+        by_action_type=[
+            {
+                "action_type": group.action_type,
+                "recommendation_count": group.recommendation_count,
+                "estimated_monthly_savings": money(group.monthly_savings),
+            }
+            for group in hub.by_action_type
+        ],
+    )
+
+
+def _item(recommendation: Recommendation) -> dict[str, Any]:
     item = {
-        "action_type": recommendation.get("actionType"),
-        "resource_type": recommendation.get("currentResourceType"),
-        "resource_id": recommendation.get("resourceId"),
-        "region": recommendation.get("region"),
-        "account_id": recommendation.get("accountId"),
-        "current": recommendation.get("currentResourceSummary"),
-        "recommended": recommendation.get("recommendedResourceSummary"),
-        "estimated_monthly_savings": money(_savings(recommendation)),
-        "estimated_savings_percent": one_decimal(recommendation.get("estimatedSavingsPercentage")),
-        "implementation_effort": recommendation.get("implementationEffort"),
-        "restart_needed": recommendation.get("restartNeeded"),
+        "action_type": recommendation.action_type,
+        "resource_type": recommendation.resource_type,
+        "resource_id": recommendation.resource_id,
+        "region": recommendation.region,
+        "account_id": recommendation.account_id,
+        "current": recommendation.current,
+        "recommended": recommendation.recommended,
+        "estimated_monthly_savings": money(recommendation.monthly_savings),
+        "estimated_savings_percent": one_decimal(recommendation.savings_percent),
+        "implementation_effort": recommendation.implementation_effort,
+        "restart_needed": recommendation.restart_needed,
     }
     # Fields the hub did not give are left out rather than sent as null.
     return {key: value for key, value in item.items() if value is not None}
 
 
-def _summary(ranked: list[dict[str, Any]], total: Decimal, currency: str) -> str:
-    if not ranked:
+def _summary(hub: HubSummary) -> str:
+    if not hub.recommendations:
         return "Cost Optimization Hub is on and has no recommendations right now."
-    largest = ranked[0]
+    largest = hub.recommendations[0]
+    count = len(hub.recommendations)
     return (
-        f"Cost Optimization Hub: {len(ranked)} resource{'' if len(ranked) == 1 else 's'} with "
-        f"recommendations, {money(total)} {currency} a month in estimated savings "
-        f"(de-duplicated); largest: {largest.get('actionType')} "
-        f"{largest.get('resourceId')} saving {money(_savings(largest))} {currency} a month"
+        f"Cost Optimization Hub: {count} resource{'' if count == 1 else 's'} with "
+        f"recommendations, {money(hub.total)} {hub.currency} a month in estimated savings "
+        f"(de-duplicated); largest: {largest.action_type} "
+        f"{largest.resource_id} saving {money(largest.monthly_savings)} {hub.currency} a month"
     )

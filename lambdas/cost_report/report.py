@@ -1,17 +1,21 @@
 """The daily cost report: figures from the cost-insights tools, written for Slack.
 
-`gather()` asks the cost-insights tools (their `run` functions, the same the agent calls) and
-keeps their numbers as they return them: nothing here recomputes a cost, except the 7-day daily
-average, which is the 7-day total divided by 7. `daily_report()` and `cost_explorer_off()` turn
-figures into a Chatbot custom notification, in Korean or English, with the same numbers in
-both. `opsagent_shared.notifications.chatbot_notification()` writes that shape: Chatbot drops
-a message whose shape differs (FACTS.md, "AWS Chatbot").
+fetch -> pure figures -> render, like the tools themselves:
+- `fetch()` asks the cost-insights tools (their `run` functions, the same the agent calls) and
+  keeps their answers as they return them, with what could not be asked;
+- `figures()` takes the numbers from those answers: nothing here recomputes a cost, except the
+  7-day daily average, which is the 7-day total divided by 7;
+- `daily_report()` and `cost_explorer_off()` turn figures into a Chatbot custom notification,
+  in Korean or English, with the same numbers in both.
+`gather()` is fetch -> figures. `opsagent_shared.notifications.chatbot_notification()` writes
+the notification's shape: Chatbot drops a message whose shape differs (FACTS.md, "AWS Chatbot").
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -109,48 +113,65 @@ class DailyFigures:
     notes: tuple[str, ...] = ()  # the tools' own notes, for the log
 
 
+@dataclass(frozen=True)
+class ToolAnswers:
+    """The cost-insights tools' answers (their JSON bodies), as they returned them."""
+
+    daily: Mapping[str, Any]  # summary: yesterday, by service
+    week: Mapping[str, Any]  # summary: the last 7 days, by service
+    outlook: Mapping[str, Any] | None  # forecast for this month; None when it failed
+    hub: Mapping[str, Any] | None  # Cost Optimization Hub; None when it could not be read
+    forecast_failure: str | None = None  # why there is no outlook, for the log
+    hub_failure: str | None = None  # why there is no hub answer, for the log
+
+
 def gather() -> DailyFigures:
     """Ask the cost-insights tools. `NotEnabled` means Cost Explorer is off (or has no data)."""
+    return figures(fetch(), today=clock.today())
+
+
+def fetch() -> ToolAnswers:
+    """The four tool calls. The summaries must answer; the forecast and the hub are extras."""
     daily = summary.run(
         period="yesterday", group_by="SERVICE", top=TOP_SERVICES, start_date=None, end_date=None
     )
     week = summary.run(
         period="last_7_days", group_by="SERVICE", top=TOP_SERVICES, start_date=None, end_date=None
     )
-    notes = [*daily.get("notes", []), *week.get("notes", [])]
-
-    month_to_date: str | None = None
-    month_forecast: str | None = None
+    outlook: dict[str, Any] | None = None
+    forecast_failure: str | None = None
     try:
         outlook = forecast.run(months=1)
     except CostDataUnavailable as error:
-        notes.append(f"forecast: {error}")
-    else:
-        month_to_date = outlook.get("month_to_date")
-        month_forecast = outlook.get("month_total_estimate")
-        notes.extend(outlook.get("notes", []))
-
-    saving: Saving | None = None
-    hub_unavailable = False
+        forecast_failure = f"forecast: {error}"
+    hub: dict[str, Any] | None = None
+    hub_failure: str | None = None
     try:
         hub = optimization_hub.run(top=1)
     except aws.failures() as error:
         # The hub is an extra: when it fails (it answers "off" by itself), the report still
         # goes out, says the saving line is missing, and the handler logs why.
-        hub_unavailable = True
-        notes.append(f"Cost Optimization Hub: {error}")
-    else:
-        if hub.get("enabled") and hub.get("items"):
-            top = hub["items"][0]
-            saving = Saving(
-                action_type=str(top.get("action_type", "")),
-                resource_type=str(top.get("resource_type", "")),
-                resource_id=str(top.get("resource_id", "")),
-                region=str(top.get("region", "")),
-                monthly_savings=str(top["estimated_monthly_savings"]),
-                currency=str(hub.get("currency", "USD")),
-            )
+        hub_failure = f"Cost Optimization Hub: {error}"
+    return ToolAnswers(
+        daily=daily,
+        week=week,
+        outlook=outlook,
+        hub=hub,
+        forecast_failure=forecast_failure,
+        hub_failure=hub_failure,
+    )
 
+
+def figures(answers: ToolAnswers, *, today: date) -> DailyFigures:
+    """Every number the report shows, taken from the tools' answers (`today` names the month)."""
+    daily, week, outlook, hub = answers.daily, answers.week, answers.outlook, answers.hub
+    notes = [*daily.get("notes", []), *week.get("notes", [])]
+    if answers.forecast_failure is not None:
+        notes.append(answers.forecast_failure)
+    if outlook is not None:
+        notes.extend(outlook.get("notes", []))
+    if answers.hub_failure is not None:
+        notes.append(answers.hub_failure)
     return DailyFigures(
         day=daily["period"]["start"],
         previous_day=daily["previous_period"]["start"],
@@ -165,12 +186,27 @@ def gather() -> DailyFigures:
         week_end=week["period"]["end"],
         week_total=week["total"],
         week_daily_average=money(to_decimal(week["total"]) / WEEK_DAYS),
-        month=clock.today().strftime("%Y-%m"),
-        month_to_date=month_to_date,
-        month_forecast=month_forecast,
-        saving=saving,
-        hub_unavailable=hub_unavailable,
+        month=today.strftime("%Y-%m"),
+        month_to_date=outlook.get("month_to_date") if outlook is not None else None,
+        month_forecast=outlook.get("month_total_estimate") if outlook is not None else None,
+        saving=largest_saving(hub),
+        hub_unavailable=answers.hub_failure is not None,
         notes=tuple(dict.fromkeys(notes)),
+    )
+
+
+def largest_saving(hub: Mapping[str, Any] | None) -> Saving | None:
+    """The hub's first (largest) recommendation, when the hub is on and has one."""
+    if hub is None or not hub.get("enabled") or not hub.get("items"):
+        return None
+    top = hub["items"][0]
+    return Saving(
+        action_type=str(top.get("action_type", "")),
+        resource_type=str(top.get("resource_type", "")),
+        resource_id=str(top.get("resource_id", "")),
+        region=str(top.get("region", "")),
+        monthly_savings=str(top["estimated_monthly_savings"]),
+        currency=str(hub.get("currency", "USD")),
     )
 
 
