@@ -23,10 +23,10 @@ from typing import Any, Generic, TypeVar
 
 from cost_analysis.cost_explorer import first_page
 from opsagent_shared import clock
-from opsagent_shared.errors import BadRequest, CostDataUnavailable
+from opsagent_shared.errors import CostDataUnavailable
 from opsagent_shared.money import ZERO, money, monthly_from_hourly, one_decimal, to_decimal
 from opsagent_shared.periods import Period
-from opsagent_shared.responses import excerpt, tool_response
+from opsagent_shared.responses import tool_response
 
 TERMS = ("ONE_YEAR", "THREE_YEARS")
 PAYMENT_OPTIONS = ("NO_UPFRONT", "PARTIAL_UPFRONT", "ALL_UPFRONT")
@@ -54,9 +54,9 @@ T = TypeVar("T")
 
 
 def run(*, term: str, payment_option: str, lookback_days: int) -> dict[str, Any]:
-    choice = validated(term, payment_option, lookback_days)
+    chosen = choice(term, payment_option, lookback_days)
     window = lookback_window(clock.today(), lookback_days)
-    return render(analyze(fetch(choice, window)))
+    return render(analyze(fetch(chosen, window)))
 
 
 # --- inputs -----------------------------------------------------------------------------------
@@ -144,27 +144,14 @@ class Answers:
     coverage: Fetched[tuple[CoverageRow, ...]]
 
 
-def validated(term: str, payment_option: str, lookback_days: int) -> Choice:
-    """Normalized choices; every invalid one is named at once so the model fixes all in a go."""
-    term = term.strip().upper()
-    payment_option = payment_option.strip().upper()
-    problems = []
-    if term not in TERMS:
-        problems.append(f"term {excerpt(term)} is not known; use {' or '.join(TERMS)}")
-    if payment_option not in PAYMENT_OPTIONS:
-        problems.append(
-            f"payment_option {excerpt(payment_option)} is not known; use "
-            f"{', '.join(PAYMENT_OPTIONS)}"
-        )
-    lookback = LOOKBACK_PERIODS.get(lookback_days)
-    if lookback is None:
-        allowed = ", ".join(str(days) for days in LOOKBACK_PERIODS)
-        problems.append(f"lookback_days {lookback_days} is not supported; use {allowed}")
-    if problems:
-        raise BadRequest("; ".join(problems))
-    assert lookback is not None
+def choice(term: str, payment_option: str, lookback_days: int) -> Choice:
+    """The caller's choices as Cost Explorer names them; the route has checked each against
+    TERMS, PAYMENT_OPTIONS and LOOKBACK_PERIODS (`parameters.one_of`)."""
     return Choice(
-        term=term, payment_option=payment_option, lookback_days=lookback_days, lookback=lookback
+        term=term,
+        payment_option=payment_option,
+        lookback_days=lookback_days,
+        lookback=LOOKBACK_PERIODS[lookback_days],
     )
 
 

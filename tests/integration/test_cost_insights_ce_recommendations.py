@@ -514,15 +514,21 @@ def test_commitment_totals_with_more_pages_say_which_figures_are_partial(
 @pytest.mark.parametrize(
     ("parameters", "messages"),
     [
-        ({"term": "TWO_YEARS"}, ["term 'TWO_YEARS' is not known; use ONE_YEAR or THREE_YEARS"]),
+        (
+            {"term": "TWO_YEARS"},
+            ["term 'TWO_YEARS' is not known; use one of ONE_YEAR, THREE_YEARS"],
+        ),
         (
             {"payment_option": "monthly"},
-            ["payment_option 'MONTHLY' is not known; use NO_UPFRONT, PARTIAL_UPFRONT, ALL_UPFRONT"],
+            [
+                "payment_option 'monthly' is not known; use one of NO_UPFRONT, PARTIAL_UPFRONT, "
+                "ALL_UPFRONT"
+            ],
         ),
-        ({"lookback_days": 14}, ["lookback_days 14 is not supported; use 7, 30, 60"]),
-        (
+        ({"lookback_days": 14}, ["lookback_days '14' is not known; use one of 7, 30, 60"]),
+        (  # every bad choice is named at once, so the model fixes all in one go
             {"term": "5y", "payment_option": "none", "lookback_days": 90},
-            ["term '5Y' is not known", "payment_option 'NONE'", "lookback_days 90"],
+            ["term '5y' is not known", "; payment_option 'none'", "; lookback_days '90'"],
         ),
     ],
 )

@@ -5,13 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pytest
 from cost_analysis import summary
 from cost_analysis.summary import DayCosts, GroupCost
 from hypothesis import given
 from hypothesis import strategies as st
-
-from opsagent_shared.errors import BadRequest
 
 TODAY = date(2026, 11, 21)
 # last_7_days on 2026-11-21: 11-14..11-20, the previous period 11-07..11-13
@@ -152,21 +149,6 @@ def test_the_currency_is_the_last_unit_given() -> None:
         day(date(2026, 11, 16), unit=None, A="1"),  # no unit: keeps the one before
     ]
     assert summary.analyze(days, WEEK, "SERVICE").currency == "EUR"
-
-
-@pytest.mark.parametrize(
-    ("given_value", "dimension"),
-    [("SERVICE", "SERVICE"), (" region ", "REGION"), ("linked_account", "LINKED_ACCOUNT")],
-)
-def test_group_by_is_normalized(given_value: str, dimension: str) -> None:
-    assert summary.dimension_for(given_value) == dimension
-
-
-def test_an_unknown_group_by_is_a_bad_request_naming_the_choices() -> None:
-    with pytest.raises(
-        BadRequest, match="group_by 'TEAM' is not known; use one of SERVICE, REGION"
-    ):
-        summary.dimension_for("TEAM")
 
 
 cents = st.integers(min_value=-10_000, max_value=10_000).map(lambda n: Decimal(n) / 100)
