@@ -9,6 +9,10 @@ and bytes already scanned are billed.
 
 Only log groups under the deployment's `INCIDENT_LOG_GROUP_PREFIXES` can be queried (empty:
 every group); the function's IAM policy allows StartQuery on exactly those.
+
+`run` is fetch -> analysis -> rendering: `_log_groups` and `fetch_results` make the AWS calls
+(`poll` waits on a clock and a sleep it is given), `analyze` groups the lines into patterns
+without any, and `render` writes the tool response.
 """
 
 from __future__ import annotations
@@ -43,7 +47,8 @@ MAX_BYTES_SCANNED = 5 * 1024**3
 LOG_GROUP_PREFIXES_ENV = "INCIDENT_LOG_GROUP_PREFIXES"
 PARTIAL_SUMMARY = {"time": " (partial: timed out)", "bytes": " (partial: scan budget reached)"}
 
-# Patched by tests: the poll loop's wait and its clock.
+# The wait and the clock `run` gives the poll loop. Tests pass their own to `poll` (or
+# `fetch_results`) instead of patching these; the names stay for callers that still patch them.
 sleep: Callable[[float], None] = time.sleep
 monotonic: Callable[[], float] = time.monotonic
 
@@ -68,13 +73,62 @@ NORMALISE: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-@dataclass
-class _Pattern:
+@dataclass(frozen=True)
+class LogQuery:
+    """What is asked of Logs Insights."""
+
+    requested: str  # the log group or prefix as asked
+    groups: tuple[str, ...]  # the log groups it names
+    contains: str  # '' for every line
+    query: str
+    minutes: int
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class LogLine:
+    timestamp: str  # as Logs Insights gives it: '2026-11-21 02:55:01.123' (UTC)
+    message: str
+    log: str = ""  # '@log', 'account:group' (asked for when several groups are searched)
+
+
+@dataclass(frozen=True)
+class Polled:
+    """The last GetQueryResults answer, and which budget stopped the wait ('time', 'bytes')."""
+
+    response: Mapping[str, Any]
+    stopped: str | None = None
+
+
+@dataclass(frozen=True)
+class QueryResults:
+    lines: tuple[LogLine, ...]  # newest first
+    records_matched: float | None  # None: Logs Insights did not say
+    stopped: str | None = None  # 'time' / 'bytes': the results are partial
+
+
+@dataclass(frozen=True)
+class Pattern:
+    pattern: str
     count: int
-    first: str
+    first: str  # ISO times, '' when the lines had none
     last: str
-    example: str
-    log_group: str
+    example: str  # the newest line
+    log_group: str  # the newest line's
+
+
+@dataclass(frozen=True)
+class LogAnalysis:
+    patterns: tuple[Pattern, ...]  # most lines first, then latest, then by pattern
+    matched: int
+    analysed: int
+    stopped: str | None
+
+    @property
+    def sampled(self) -> bool:
+        """The patterns count only the newest RESULT_LIMIT of more matching lines."""
+        return self.analysed >= RESULT_LIMIT and self.matched > self.analysed
 
 
 def run(
@@ -84,20 +138,85 @@ def run(
     where = resolve_region(region)
     logs = aws.client("logs", where)
     groups = _log_groups(logs, log_group.strip(), where)
-    query = build_query(text, several_groups=len(groups) > 1)
+    asked = log_query(log_group, text, groups, minutes=minutes, now=clock.now())
+    results = fetch_results(logs, asked, where, monotonic=monotonic, sleep=sleep)
+    return render(asked, analyze(results), region=where, top=top)
 
-    end = clock.now()
-    start = end - timedelta(minutes=minutes)
-    with aws.calling(f"CloudWatch Logs StartQuery in {where}", rules=LOGS_RULES):
-        query_id = logs.start_query(
-            logGroupNames=groups,
-            startTime=int(start.timestamp()),
-            endTime=int(end.timestamp()),
-            queryString=query,
-            limit=RESULT_LIMIT,
-        )["queryId"]
 
-    response, stopped = _wait(logs, query_id, where)
+def log_query(
+    requested: str, contains: str, groups: Sequence[str], *, minutes: int, now: datetime
+) -> LogQuery:
+    return LogQuery(
+        requested=requested.strip(),
+        groups=tuple(groups),
+        contains=contains,
+        query=build_query(contains, several_groups=len(groups) > 1),
+        minutes=minutes,
+        start=now - timedelta(minutes=minutes),
+        end=now,
+    )
+
+
+# --- analysis (pure) -------------------------------------------------------------------------
+
+
+def analyze(results: QueryResults) -> LogAnalysis:
+    """The lines grouped by pattern, and how many matched in all."""
+    lines = results.lines
+    matched = int(results.records_matched) if results.records_matched is not None else len(lines)
+    return LogAnalysis(
+        patterns=tuple(rank(patterns(lines))),
+        matched=matched,
+        analysed=len(lines),
+        stopped=results.stopped,
+    )
+
+
+def patterns(lines: Sequence[LogLine]) -> list[Pattern]:
+    """One pattern per normalised message, in the order first seen (lines newest first)."""
+    found: dict[str, _Seen] = {}
+    for line in lines:
+        message = line.message.strip()
+        at = _insights_time(line.timestamp)
+        key = normalise(message)
+        seen = found.get(key)
+        if seen is None:
+            found[key] = _Seen(
+                count=1,
+                first=at,
+                last=at,
+                example=_short(message, EXAMPLE_CHARS),
+                log_group=line.log.split(":", 1)[-1],
+            )
+            continue
+        seen.count += 1
+        if at:
+            seen.first = min(seen.first, at) if seen.first else at
+            seen.last = max(seen.last, at)
+    return [
+        Pattern(key, s.count, s.first, s.last, s.example, s.log_group) for key, s in found.items()
+    ]
+
+
+def rank(found: Sequence[Pattern]) -> list[Pattern]:
+    """Most lines first, then the latest seen, then by pattern."""
+    return sorted(found, key=lambda p: (-p.count, _neg(p.last), p.pattern))
+
+
+@dataclass
+class _Seen:
+    count: int
+    first: str
+    last: str
+    example: str
+    log_group: str
+
+
+# --- the tool response -----------------------------------------------------------------------
+
+
+def render(asked: LogQuery, analysis: LogAnalysis, *, region: str, top: int) -> dict[str, Any]:
+    stopped = analysis.stopped
     notes: list[str] = []
     if stopped == "time":
         notes.append(
@@ -110,38 +229,36 @@ def run(
             "budget (Logs Insights bills per GB scanned); narrow the window or the log groups "
             "(results below are partial)."
         )
-    rows = [_fields(row) for row in response.get("results", [])]
-    matched = int(response.get("statistics", {}).get("recordsMatched", len(rows)))
-    if len(rows) >= RESULT_LIMIT and matched > len(rows):
+    if analysis.sampled:
         notes.append(
-            f"patterns are counted over the newest {len(rows)} of {matched} matching lines."
+            f"patterns are counted over the newest {analysis.analysed} of {analysis.matched} "
+            "matching lines."
         )
-
-    patterns = _patterns(rows)
-    ranked = sorted(patterns.items(), key=lambda kv: (-kv[1].count, _neg(kv[1].last), kv[0]))
+    groups = asked.groups
     items = []
-    for pattern, seen in ranked:
+    for found in analysis.patterns:
         item: dict[str, Any] = {
-            "pattern": pattern,
-            "count": seen.count,
-            "first_seen": seen.first,
-            "last_seen": seen.last,
-            "example": seen.example,
+            "pattern": found.pattern,
+            "count": found.count,
+            "first_seen": found.first,
+            "last_seen": found.last,
+            "example": found.example,
         }
         if len(groups) > 1:
-            item["log_group"] = seen.log_group
+            item["log_group"] = found.log_group
         items.append(item)
 
-    target = groups[0] if len(groups) == 1 else f"{len(groups)} log groups '{log_group.strip()}'"
-    filtered = f" containing '{text}'" if text else ""
+    matched, ranked = analysis.matched, analysis.patterns
+    target = groups[0] if len(groups) == 1 else f"{len(groups)} log groups '{asked.requested}'"
+    filtered = f" containing '{asked.contains}'" if asked.contains else ""
     summary = (
         f"{matched} line{'' if matched == 1 else 's'}{filtered} in {target} over the last "
-        f"{minutes} min"
+        f"{asked.minutes} min"
         + (PARTIAL_SUMMARY[stopped] if stopped else "")
         + (
-            f"; {len(rows)} analysed in {len(patterns)} pattern"
-            f"{'' if len(patterns) == 1 else 's'}; top: {ranked[0][1].count}x "
-            f"'{_short(ranked[0][0], 80)}'"
+            f"; {analysis.analysed} analysed in {len(ranked)} pattern"
+            f"{'' if len(ranked) == 1 else 's'}; top: {ranked[0].count}x "
+            f"'{_short(ranked[0].pattern, 80)}'"
             if ranked
             else ""
         )
@@ -149,18 +266,21 @@ def run(
     return tool_response(
         summary=summary,
         items=items,
-        period={"start": _iso(start), "end": _iso(end)},
+        period={"start": _iso(asked.start), "end": _iso(asked.end)},
         currency=None,
         notes=notes,
         top=top,
-        region=where,
-        log_groups=groups,
-        query=query,
+        region=region,
+        log_groups=list(groups),
+        query=asked.query,
         lines_matched=matched,
-        lines_analysed=len(rows),
+        lines_analysed=analysis.analysed,
         timed_out=stopped == "time",
         scan_budget_reached=stopped == "bytes",
     )
+
+
+# --- the query -------------------------------------------------------------------------------
 
 
 def build_query(contains: str | None, *, several_groups: bool = False) -> str:
@@ -297,54 +417,82 @@ def _names_with_prefix(logs: Any, prefix: str, region: str, most: int) -> list[s
     return names[:most]
 
 
-def _wait(logs: Any, query_id: str, region: str) -> tuple[dict[str, Any], str | None]:
-    """The query's results once complete (None), or its partial results and which budget
-    stopped it ('time' or 'bytes')."""
+def fetch_results(
+    logs: Any,
+    asked: LogQuery,
+    region: str,
+    *,
+    monotonic: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> QueryResults:
+    """Start the query, wait for its results (`poll`), and stop it if a budget ran out first."""
+    with aws.calling(f"CloudWatch Logs StartQuery in {region}", rules=LOGS_RULES):
+        query_id = logs.start_query(
+            logGroupNames=list(asked.groups),
+            startTime=int(asked.start.timestamp()),
+            endTime=int(asked.end.timestamp()),
+            queryString=asked.query,
+            limit=RESULT_LIMIT,
+        )["queryId"]
+
+    def get_results() -> Mapping[str, Any]:
+        with aws.calling(f"CloudWatch Logs GetQueryResults in {region}", rules=LOGS_RULES):
+            response: Mapping[str, Any] = logs.get_query_results(queryId=query_id)
+        return response
+
+    polled = poll(get_results, monotonic=monotonic, sleep=sleep)
+    status = polled.response.get("status")
+    if status in FAILED_STATUSES:
+        raise ServiceUnavailable(f"the Logs Insights query ended as {status} in {region}.")
+    if polled.stopped is not None:
+        with contextlib.suppress(*aws.errors()):  # it may have finished meanwhile
+            logs.stop_query(queryId=query_id)
+    return results_from(polled.response, polled.stopped)
+
+
+def poll(
+    get_results: Callable[[], Mapping[str, Any]],
+    *,
+    monotonic: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Polled:
+    """`get_results()` until the query is no longer running, or a budget runs out:
+    `MAX_WAIT_SECONDS` on the `monotonic` clock, or `MAX_BYTES_SCANNED` scanned. Between two
+    polls it `sleep`s FIRST_DELAY, doubling up to MAX_DELAY, never past the time budget."""
     started = monotonic()
     delay = FIRST_DELAY
     while True:
-        with aws.calling(f"CloudWatch Logs GetQueryResults in {region}", rules=LOGS_RULES):
-            response: dict[str, Any] = logs.get_query_results(queryId=query_id)
+        response = get_results()
         status = response.get("status")
-        if status == "Complete":
-            return response, None
-        if status in FAILED_STATUSES:
-            raise ServiceUnavailable(f"the Logs Insights query ended as {status} in {region}.")
+        if status == "Complete" or status in FAILED_STATUSES:
+            return Polled(response)
         scanned = float(response.get("statistics", {}).get("bytesScanned", 0) or 0)
         remaining = MAX_WAIT_SECONDS - (monotonic() - started)
         if remaining <= 0 or scanned >= MAX_BYTES_SCANNED:
-            with contextlib.suppress(*aws.errors()):  # it may have finished meanwhile
-                logs.stop_query(queryId=query_id)
-            return response, ("time" if remaining <= 0 else "bytes")
+            return Polled(response, "time" if remaining <= 0 else "bytes")
         sleep(min(delay, remaining))
         delay = min(delay * 2, MAX_DELAY)
 
 
+def results_from(response: Mapping[str, Any], stopped: str | None) -> QueryResults:
+    """A GetQueryResults answer as lines."""
+    rows = [_fields(row) for row in response.get("results", [])]
+    return QueryResults(
+        lines=tuple(
+            LogLine(
+                timestamp=row.get("@timestamp", ""),
+                message=row.get("@message", ""),
+                log=row.get("@log", ""),
+            )
+            for row in rows
+        ),
+        records_matched=response.get("statistics", {}).get("recordsMatched"),
+        stopped=stopped,
+    )
+
+
 def _fields(row: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     return {str(f.get("field")): str(f.get("value", "")) for f in row}
-
-
-def _patterns(rows: Sequence[Mapping[str, str]]) -> dict[str, _Pattern]:
-    found: dict[str, _Pattern] = {}
-    for row in rows:  # newest first
-        message = row.get("@message", "").strip()
-        at = _insights_time(row.get("@timestamp", ""))
-        key = normalise(message)
-        seen = found.get(key)
-        if seen is None:
-            found[key] = _Pattern(
-                count=1,
-                first=at,
-                last=at,
-                example=_short(message, EXAMPLE_CHARS),
-                log_group=row.get("@log", "").split(":", 1)[-1],
-            )
-            continue
-        seen.count += 1
-        if at:
-            seen.first = min(seen.first, at) if seen.first else at
-            seen.last = max(seen.last, at)
-    return found
 
 
 def _insights_time(value: str) -> str:

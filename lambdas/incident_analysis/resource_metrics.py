@@ -3,13 +3,16 @@
 At most two calls find and check the resource (DescribeInstances, DescribeServices, or
 DescribeDBInstances then GetFunctionConfiguration when the type is guessed), then one
 GetMetricData request (ScanBy TimestampAscending, a handful of queries; paged only if
-CloudWatch pages it) returns
-every series. Each series is summarized here: min / avg / max / p95 / last and a trend.
+CloudWatch pages it, at most `MAX_METRIC_PAGES` pages) returns every series.
+
+`run` is fetch -> analysis -> rendering: `find_resource` and `fetch_metrics` make the AWS calls,
+`analyze` summarizes each series (min / avg / max / p95 / last and a trend) without any, and
+`render` writes the tool response.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +20,7 @@ from typing import Any
 from incident_analysis.scope import resolve_region
 from opsagent_shared import aws, clock
 from opsagent_shared.errors import BadRequest, ServiceUnavailable
-from opsagent_shared.metrics import summarize
+from opsagent_shared.metrics import Datapoint, MetricQuery, fetch_datapoints, summarize
 from opsagent_shared.responses import tool_response
 
 MIN_HOURS, MAX_HOURS = 1, 336
@@ -73,13 +76,66 @@ METRICS: dict[str, tuple[Metric, ...]] = {
 class Resource:
     type: str
     id: str
-    dimensions: dict[str, str]
-    details: dict[str, Any]
+    dimensions: tuple[tuple[str, str], ...]  # CloudWatch dimensions, name -> value
+    details: tuple[tuple[str, str | int], ...] = ()  # shown under `resource`, in this order
+
+
+@dataclass(frozen=True)
+class Window:
+    """The metrics window: `hours` ending at a whole `period`, in `period`-second points."""
+
+    start: datetime
+    end: datetime
+    period: int
+    hours: int
+
+
+@dataclass(frozen=True)
+class SeriesStats:
+    """A series' figures, rounded to 2 decimals; None (and 0 points) when it had no data."""
+
+    min: float | None
+    avg: float | None
+    max: float | None
+    p95: float | None
+    last: float | None
+    trend: str | None
+    points: int
+
+
+@dataclass(frozen=True)
+class MetricStats:
+    metric: Metric
+    stats: SeriesStats
+
+
+@dataclass(frozen=True)
+class MetricsReport:
+    resource: Resource
+    window: Window
+    series: tuple[MetricStats, ...]  # in METRICS order
+
+    @property
+    def empty(self) -> tuple[Metric, ...]:
+        return tuple(s.metric for s in self.series if not s.stats.points)
 
 
 def run(
     *, resource_id: str, resource_type: str | None, hours: int, region: str | None
 ) -> dict[str, Any]:
+    resource_id, kind = checked_request(resource_id, resource_type, hours)
+    chosen = resolve_region(region)
+    resource = find_resource(resource_id, kind, chosen)
+    window = metrics_window(hours, clock.now())
+    metrics = METRICS[resource.type]
+    series = fetch_metrics(chosen, resource, metrics, window)
+    return render(analyze(resource, window, metrics, series), region=chosen)
+
+
+def checked_request(
+    resource_id: str, resource_type: str | None, hours: int
+) -> tuple[str, str | None]:
+    """The resource ID and type asked for (None: guess it), or a 400 before any AWS call."""
     resource_id = resource_id.strip()
     if not resource_id:
         raise BadRequest("resource_id is empty; pass an instance ID, DB identifier, ...")
@@ -88,52 +144,10 @@ def run(
     kind = (resource_type or "").strip().lower() or None
     if kind is not None and kind not in TYPES:
         raise BadRequest(f"resource_type '{resource_type}' is not one of {', '.join(TYPES)}.")
-    chosen = resolve_region(region)
-    resource = _find(resource_id, kind, chosen)
+    return resource_id, kind
 
-    period = period_for(hours)
-    end = _floor(clock.now(), period)
-    start = end - timedelta(hours=hours)
-    metrics = METRICS[resource.type]
-    series = _fetch(chosen, resource, metrics, start, end, period)
 
-    items: list[dict[str, Any]] = []
-    notes: list[str] = []
-    for metric, values in zip(metrics, series, strict=True):
-        items.append(
-            {"metric": metric.name, "stat": metric.stat, "unit": metric.unit, **stats(values)}
-        )
-    empty = [m for m, v in zip(metrics, series, strict=True) if not v]
-    if empty:
-        notes.append(
-            "no data in the window for "
-            + ", ".join(m.name for m in empty)
-            + " (the resource may have been idle, stopped or created recently)."
-        )
-    if any(m.namespace == CONTAINER_INSIGHTS for m in empty):
-        notes.append(
-            "RunningTaskCount comes from Container Insights (ECS/ContainerInsights), which "
-            "looks off for this cluster; see desired/running in `resource` instead."
-        )
-
-    with_data = [i for i in items if i["points"]]
-    headline = "; ".join(
-        f"{i['metric']} avg {i['avg']} max {i['max']} ({i['trend']})" for i in with_data[:3]
-    )
-    summary = f"{resource.type} {resource.id} over the last {hours} h ({period} s periods): " + (
-        headline or "no metric data in the window"
-    )
-    return tool_response(
-        summary=summary,
-        items=items,
-        period={"start": _iso(start), "end": _iso(end)},
-        currency=None,
-        notes=notes,
-        top=len(items),
-        resource={"type": resource.type, "id": resource.id, **resource.details},
-        region=chosen,
-        period_seconds=period,
-    )
+# --- analysis (pure) -------------------------------------------------------------------------
 
 
 def period_for(hours: int) -> int:
@@ -144,28 +158,48 @@ def period_for(hours: int) -> int:
     return 3600
 
 
-def stats(values: Sequence[float]) -> dict[str, Any]:
+def metrics_window(hours: int, now: datetime) -> Window:
+    """The last `hours` before `now`, ending on a whole period so every point is complete."""
+    period = period_for(hours)
+    end = _floor(now, period)
+    return Window(start=end - timedelta(hours=hours), end=end, period=period, hours=hours)
+
+
+def analyze(
+    resource: Resource,
+    window: Window,
+    metrics: Sequence[Metric],
+    series: Sequence[Sequence[Datapoint]],
+) -> MetricsReport:
+    """Each metric's figures from its datapoints (in any order: they are sorted by time)."""
+    return MetricsReport(
+        resource=resource,
+        window=window,
+        series=tuple(
+            MetricStats(metric, stats(oldest_first(points)))
+            for metric, points in zip(metrics, series, strict=True)
+        ),
+    )
+
+
+def oldest_first(points: Sequence[Datapoint]) -> list[float]:
+    return [p.value for p in sorted(points, key=lambda p: p.at)]
+
+
+def stats(values: Sequence[float]) -> SeriesStats:
     """min / avg / max / p95 / last (2 decimals), trend and points of a series, oldest first."""
     if not values:
-        return {
-            "min": None,
-            "avg": None,
-            "max": None,
-            "p95": None,
-            "last": None,
-            "trend": None,
-            "points": 0,
-        }
+        return SeriesStats(min=None, avg=None, max=None, p95=None, last=None, trend=None, points=0)
     summary = summarize(values)
-    return {
-        "min": _round(min(values)),
-        "avg": _round(summary.mean),
-        "max": _round(summary.maximum),
-        "p95": _round(summary.p95),
-        "last": _round(values[-1]),
-        "trend": trend(values),
-        "points": len(values),
-    }
+    return SeriesStats(
+        min=_round(min(values)),
+        avg=_round(summary.mean),
+        max=_round(summary.maximum),
+        p95=_round(summary.p95),
+        last=_round(values[-1]),
+        trend=trend(values),
+        points=len(values),
+    )
 
 
 def trend(values: Sequence[float]) -> str | None:
@@ -184,10 +218,67 @@ def trend(values: Sequence[float]) -> str | None:
     return "flat"
 
 
+# --- the tool response -----------------------------------------------------------------------
+
+
+def render(report: MetricsReport, *, region: str) -> dict[str, Any]:
+    resource, window = report.resource, report.window
+    items = [_item(s) for s in report.series]
+    notes: list[str] = []
+    empty = report.empty
+    if empty:
+        notes.append(
+            "no data in the window for "
+            + ", ".join(m.name for m in empty)
+            + " (the resource may have been idle, stopped or created recently)."
+        )
+    if any(m.namespace == CONTAINER_INSIGHTS for m in empty):
+        notes.append(
+            "RunningTaskCount comes from Container Insights (ECS/ContainerInsights), which "
+            "looks off for this cluster; see desired/running in `resource` instead."
+        )
+    with_data = [s for s in report.series if s.stats.points]
+    headline = "; ".join(
+        f"{s.metric.name} avg {s.stats.avg} max {s.stats.max} ({s.stats.trend})"
+        for s in with_data[:3]
+    )
+    summary = (
+        f"{resource.type} {resource.id} over the last {window.hours} h ({window.period} s "
+        "periods): " + (headline or "no metric data in the window")
+    )
+    return tool_response(
+        summary=summary,
+        items=items,
+        period={"start": _iso(window.start), "end": _iso(window.end)},
+        currency=None,
+        notes=notes,
+        top=len(items),
+        resource={"type": resource.type, "id": resource.id, **dict(resource.details)},
+        region=region,
+        period_seconds=window.period,
+    )
+
+
+def _item(series: MetricStats) -> dict[str, Any]:
+    metric, figures = series.metric, series.stats
+    return {
+        "metric": metric.name,
+        "stat": metric.stat,
+        "unit": metric.unit,
+        "min": figures.min,
+        "avg": figures.avg,
+        "max": figures.max,
+        "p95": figures.p95,
+        "last": figures.last,
+        "trend": figures.trend,
+        "points": figures.points,
+    }
+
+
 # --- finding the resource ------------------------------------------------------------------
 
 
-def _find(resource_id: str, kind: str | None, region: str) -> Resource:
+def find_resource(resource_id: str, kind: str | None, region: str) -> Resource:
     if kind is None:
         if resource_id.startswith("i-"):
             kind = "ec2"
@@ -248,7 +339,7 @@ def _ec2(instance_id: str, region: str) -> Resource | None:
         "state": instance.get("State", {}).get("Name", ""),
         "size": instance.get("InstanceType", ""),
     }
-    return Resource("ec2", instance_id, {"InstanceId": instance_id}, _compact(details))
+    return Resource("ec2", instance_id, (("InstanceId", instance_id),), _compact(details))
 
 
 def _rds(identifier: str, region: str) -> Resource | None:
@@ -269,7 +360,7 @@ def _rds(identifier: str, region: str) -> Resource | None:
         "engine": db.get("Engine", ""),
     }
     real_id = str(db.get("DBInstanceIdentifier", identifier))
-    return Resource("rds", real_id, {"DBInstanceIdentifier": real_id}, _compact(details))
+    return Resource("rds", real_id, (("DBInstanceIdentifier", real_id),), _compact(details))
 
 
 def _lambda(name: str, region: str) -> Resource | None:
@@ -287,7 +378,7 @@ def _lambda(name: str, region: str) -> Resource | None:
         "memory_mb": config.get("MemorySize"),
         "timeout_s": config.get("Timeout"),
     }
-    return Resource("lambda", function, {"FunctionName": function}, _compact(details))
+    return Resource("lambda", function, (("FunctionName", function),), _compact(details))
 
 
 def _ecs(cluster_service: str, region: str) -> Resource | None:
@@ -316,7 +407,7 @@ def _ecs(cluster_service: str, region: str) -> Resource | None:
     return Resource(
         "ecs",
         f"{cluster}/{service}",
-        {"ClusterName": cluster, "ServiceName": service},
+        (("ClusterName", cluster), ("ServiceName", service)),
         _compact(details),
     )
 
@@ -324,72 +415,45 @@ def _ecs(cluster_service: str, region: str) -> Resource | None:
 # --- metrics ---------------------------------------------------------------------------------
 
 
-def _fetch(
-    region: str,
-    resource: Resource,
-    metrics: Sequence[Metric],
-    start: datetime,
-    end: datetime,
-    period: int,
-) -> list[list[float]]:
-    """Every metric's values, oldest first, from one GetMetricData request."""
+def fetch_metrics(
+    region: str, resource: Resource, metrics: Sequence[Metric], window: Window
+) -> list[list[Datapoint]]:
+    """Every metric's datapoints, as CloudWatch returned them, from one GetMetricData request
+    (botocore's paginator; at most `MAX_METRIC_PAGES` pages)."""
     queries = [
-        {
-            "Id": f"m{index}",
-            "MetricStat": {
-                "Metric": {
-                    "Namespace": metric.namespace,
-                    "MetricName": metric.name,
-                    "Dimensions": [
-                        {"Name": k, "Value": v} for k, v in sorted(resource.dimensions.items())
-                    ],
-                },
-                "Period": period,
-                "Stat": metric.stat,
-            },
-            "ReturnData": True,
-        }
+        MetricQuery(
+            key=str(index),
+            namespace=metric.namespace,
+            metric=metric.name,
+            dimensions=dict(resource.dimensions),
+            stat=metric.stat,
+            period=window.period,
+        )
         for index, metric in enumerate(metrics)
     ]
-    points: list[list[tuple[datetime, float]]] = [[] for _ in metrics]
     client = aws.client("cloudwatch", region)
-    request: dict[str, Any] = {
-        "MetricDataQueries": queries,
-        "StartTime": start,
-        "EndTime": end,
-        "ScanBy": "TimestampAscending",
-    }
     try:
-        for _ in range(MAX_METRIC_PAGES):
-            page = client.get_metric_data(**request)
-            for result in page.get("MetricDataResults", []):
-                query_id = str(result.get("Id", ""))
-                if not query_id.startswith("m") or not query_id[1:].isdigit():
-                    continue
-                index = int(query_id[1:])
-                if index >= len(points):
-                    continue
-                for moment, value in zip(
-                    result.get("Timestamps", []), result.get("Values", []), strict=False
-                ):
-                    if value is not None:
-                        points[index].append((moment, float(value)))
-            token = page.get("NextToken")
-            if not token:
-                break
-            request["NextToken"] = token
+        points = fetch_datapoints(
+            client,
+            queries,
+            start=window.start,
+            end=window.end,
+            id_prefix="m",
+            scan_by="TimestampAscending",
+            max_pages=MAX_METRIC_PAGES,
+        )
     except aws.errors() as error:
         code = aws.reason(error)
         raise ServiceUnavailable(f"CloudWatch metrics could not be read ({code}).") from error
-    return [[v for _, v in sorted(series, key=lambda p: p[0])] for series in points]
+    return [points[query.key] for query in queries]
 
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def _compact(details: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in details.items() if v not in ("", None)}
+def _compact(details: Mapping[str, Any]) -> tuple[tuple[str, str | int], ...]:
+    return tuple((k, v) for k, v in details.items() if v not in ("", None))
 
 
 def _floor(moment: datetime, seconds: int) -> datetime:

@@ -1,8 +1,12 @@
-"""CloudWatch metrics for many resources at once: GetMetricData, up to 500 queries a call."""
+"""CloudWatch metrics for many resources at once: GetMetricData, up to 500 queries a call.
+
+`fetch_series` and `fetch_datapoints` are the AWS side (botocore's `get_metric_data`
+paginator, one call per 500 queries and page); `summarize` is pure arithmetic over the values.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,40 +33,107 @@ class SeriesSummary:
     p95: float | None
 
 
+@dataclass(frozen=True)
+class Datapoint:
+    at: datetime
+    value: float
+
+
 def fetch_series(
     cloudwatch: Any, queries: Sequence[MetricQuery], *, start: datetime, end: datetime
 ) -> dict[str, list[float]]:
     """Values of every query, keyed by `MetricQuery.key`; one call per 500 queries (and page)."""
     values: dict[str, list[float]] = {q.key: [] for q in queries}
+    for key, result in _results(cloudwatch, queries, start=start, end=end):
+        values[key].extend(float(v) for v in result.get("Values", []))
+    return values
+
+
+def fetch_datapoints(
+    cloudwatch: Any,
+    queries: Sequence[MetricQuery],
+    *,
+    start: datetime,
+    end: datetime,
+    id_prefix: str = "q",
+    scan_by: str | None = None,
+    max_pages: int | None = None,
+) -> dict[str, list[Datapoint]]:
+    """Timestamped values of every query, keyed by `MetricQuery.key`, in the order CloudWatch
+    returned them (None values left out). Query Ids are `id_prefix` + the query's index;
+    `scan_by` is sent as ScanBy when given; at most `max_pages` pages are read per 500 queries
+    (the rest of the window is then missing)."""
+    points: dict[str, list[Datapoint]] = {q.key: [] for q in queries}
+    results = _results(
+        cloudwatch,
+        queries,
+        start=start,
+        end=end,
+        id_prefix=id_prefix,
+        scan_by=scan_by,
+        max_pages=max_pages,
+    )
+    for key, result in results:
+        points[key].extend(
+            Datapoint(moment, float(value))
+            for moment, value in zip(
+                result.get("Timestamps", []), result.get("Values", []), strict=False
+            )
+            if value is not None
+        )
+    return points
+
+
+def _results(
+    cloudwatch: Any,
+    queries: Sequence[MetricQuery],
+    *,
+    start: datetime,
+    end: datetime,
+    id_prefix: str = "q",
+    scan_by: str | None = None,
+    max_pages: int | None = None,
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(query key, MetricDataResult) of every page; a page is requested only when reached."""
     for offset in range(0, len(queries), MAX_QUERIES_PER_CALL):
         chunk = queries[offset : offset + MAX_QUERIES_PER_CALL]
-        ids = {f"q{offset + i}": q.key for i, q in enumerate(chunk)}
-        request = [
-            {
-                "Id": query_id,
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": query.namespace,
-                        "MetricName": query.metric,
-                        "Dimensions": [
-                            {"Name": name, "Value": value}
-                            for name, value in sorted(query.dimensions.items())
-                        ],
-                    },
-                    "Period": query.period,
-                    "Stat": query.stat,
-                },
-                "ReturnData": True,
-            }
-            for query_id, query in zip(ids, chunk, strict=True)
-        ]
+        ids = {f"{id_prefix}{offset + i}": q.key for i, q in enumerate(chunk)}
+        request: dict[str, Any] = {
+            "MetricDataQueries": [
+                _query(query_id, query) for query_id, query in zip(ids, chunk, strict=True)
+            ],
+            "StartTime": start,
+            "EndTime": end,
+        }
+        if scan_by is not None:
+            request["ScanBy"] = scan_by
         paginator = cloudwatch.get_paginator("get_metric_data")
-        for page in paginator.paginate(MetricDataQueries=request, StartTime=start, EndTime=end):
+        for number, page in enumerate(paginator.paginate(**request), start=1):
             for result in page.get("MetricDataResults", []):
                 key = ids.get(result.get("Id", ""))
                 if key is not None:
-                    values[key].extend(float(v) for v in result.get("Values", []))
-    return values
+                    yield key, result
+            if max_pages is not None and number >= max_pages:
+                break
+
+
+def _query(query_id: str, query: MetricQuery) -> dict[str, Any]:
+    return {
+        "Id": query_id,
+        "MetricStat": {
+            "Metric": {
+                "Namespace": query.namespace,
+                "MetricName": query.metric,
+                "Dimensions": [
+                    {"Name": name, "Value": value}
+                    for name, value in sorted(query.dimensions.items())
+                ],
+            },
+            "Period": query.period,
+            "Stat": query.stat,
+        },
+        "ReturnData": True,
+    }
 
 
 def summarize(values: Sequence[float]) -> SeriesSummary:

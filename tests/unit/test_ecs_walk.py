@@ -1,8 +1,15 @@
-"""The budgeted ECS walk: one call per page, and it says when it had to stop."""
+"""The budgeted ECS walk: one call per page, and it says when it had to stop (the paginators
+on a Stubber, which fails on any call it was not told to expect)."""
 
 from __future__ import annotations
 
-from incident_analysis.ecs import CallBudget, budgeted
+from collections.abc import Iterator
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore.stub import Stubber
+from incident_analysis.ecs import CallBudget, budgeted, cluster_arns, service_arns
 
 
 def test_pages_are_read_until_the_last_without_spending_more() -> None:
@@ -24,3 +31,51 @@ def test_the_walk_stops_when_the_budget_runs_out_and_says_so() -> None:
     assert [p["n"] for p in budgeted(pages(), budget)] == [0, 1, 2]  # type: ignore[arg-type]
     assert requested == [0, 1, 2]
     assert budget.capped is True
+
+
+@pytest.fixture
+def ecs() -> Iterator[tuple[Any, Stubber]]:
+    client = botocore.session.get_session().create_client(
+        "ecs",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+def _arn(kind: str, name: str) -> str:
+    return f"arn:aws:ecs:us-east-1:123456789012:{kind}/{name}"
+
+
+def test_clusters_are_listed_page_by_page_within_the_budget(ecs: tuple[Any, Stubber]) -> None:
+    client, stubber = ecs
+    stubber.add_response(
+        "list_clusters", {"clusterArns": [_arn("cluster", "a")], "nextToken": "t"}, {}
+    )
+    stubber.add_response(
+        "list_clusters", {"clusterArns": [_arn("cluster", "b")]}, {"nextToken": "t"}
+    )
+    budget = CallBudget(5)
+
+    assert cluster_arns(client, budget) == [_arn("cluster", "a"), _arn("cluster", "b")]
+    assert (budget.left, budget.capped) == (3, False)
+
+
+def test_services_stop_where_the_budget_does_and_the_walk_says_so(
+    ecs: tuple[Any, Stubber],
+) -> None:
+    client, stubber = ecs
+    cluster = _arn("cluster", "prod")
+    stubber.add_response(
+        "list_services",
+        {"serviceArns": [_arn("service", "prod/api")], "nextToken": "t"},  # page 2 not read
+        {"cluster": cluster},
+    )
+    budget = CallBudget(1)
+
+    assert list(service_arns(client, cluster, budget)) == [_arn("service", "prod/api")]
+    assert (budget.left, budget.capped) == (0, True)
+    assert list(service_arns(client, _arn("cluster", "other"), budget)) == []  # no call left
