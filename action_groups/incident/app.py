@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from incident_analysis.knowledge import SEVERITIES
 from incident_analysis.resource_metrics import TYPES
 
+from incident.settings import settings
 from opsagent_shared.actions import action_group_resolver
 from opsagent_shared.parameters import Region, Top, one_of
 
@@ -95,7 +96,14 @@ def query_logs(
 ) -> dict[str, Any]:
     from incident_analysis import logs
 
-    return logs.run(log_group=log_group, contains=contains, minutes=minutes, region=region, top=top)
+    return logs.run(
+        log_group=log_group,
+        contains=contains,
+        minutes=minutes,
+        region=region,
+        top=top,
+        allowed_prefixes=settings().log_group_prefixes,
+    )
 
 
 @app.get(

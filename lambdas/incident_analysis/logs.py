@@ -18,7 +18,6 @@ without any, and `render` writes the tool response.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import string
 import time
@@ -44,13 +43,7 @@ PATTERN_CHARS = 200
 FAILED_STATUSES = {"Failed", "Cancelled", "Timeout", "Unknown"}
 # At $0.005 per GB scanned, about $0.03 (best effort: checked at each poll).
 MAX_BYTES_SCANNED = 5 * 1024**3
-LOG_GROUP_PREFIXES_ENV = "INCIDENT_LOG_GROUP_PREFIXES"
 PARTIAL_SUMMARY = {"time": " (partial: timed out)", "bytes": " (partial: scan budget reached)"}
-
-# The wait and the clock `run` gives the poll loop. Tests pass their own to `poll` (or
-# `fetch_results`) instead of patching these; the names stay for callers that still patch them.
-sleep: Callable[[float], None] = time.sleep
-monotonic: Callable[[], float] = time.monotonic
 
 # Variable parts of a log line, most specific first; each becomes a placeholder.
 NORMALISE: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -132,14 +125,22 @@ class LogAnalysis:
 
 
 def run(
-    *, log_group: str, contains: str | None, minutes: int, region: str | None, top: int
+    *,
+    log_group: str,
+    contains: str | None,
+    minutes: int,
+    region: str | None,
+    top: int,
+    allowed_prefixes: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """`allowed_prefixes`: the log-group name prefixes this deployment may query (the
+    incident_log_group_prefixes setting); empty means every group."""
     text = _checked_contains(contains)  # bad input is a 400 before any AWS call
     where = resolve_region(region)
     logs = aws.client("logs", where)
-    groups = _log_groups(logs, log_group.strip(), where)
+    groups = _log_groups(logs, log_group.strip(), where, tuple(allowed_prefixes))
     asked = log_query(log_group, text, groups, minutes=minutes, now=clock.now())
-    results = fetch_results(logs, asked, where, monotonic=monotonic, sleep=sleep)
+    results = fetch_results(logs, asked, where)
     return render(asked, analyze(results), region=where, top=top)
 
 
@@ -321,12 +322,6 @@ def normalise(message: str) -> str:
     return _short(" ".join(text.split()), PATTERN_CHARS)
 
 
-def allowed_prefixes(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
-    """The log-group name prefixes this deployment may query; () means every group."""
-    raw = (environ if environ is not None else os.environ).get(LOG_GROUP_PREFIXES_ENV, "")
-    return tuple(part.strip() for part in raw.split(",") if part.strip())
-
-
 def _outside_scope(requested: str, prefixes: Sequence[str]) -> BadRequest:
     return BadRequest(
         f"'{_short(requested, 120)}' is outside the log groups this agent may query "
@@ -348,18 +343,16 @@ def _lookup_prefixes(prefix: str, prefixes: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(narrowed))
 
 
-def _in_scope(names: Sequence[str]) -> list[str]:
-    prefixes = allowed_prefixes()
+def _in_scope(names: Sequence[str], prefixes: Sequence[str]) -> list[str]:
     return [name for name in names if not prefixes or name.startswith(tuple(prefixes))]
 
 
-def _log_groups(logs: Any, requested: str, region: str) -> list[str]:
+def _log_groups(logs: Any, requested: str, region: str, prefixes: Sequence[str]) -> list[str]:
     if not requested or requested == "*":
         raise BadRequest(
             "log_group is empty; give a log group name or a prefix ending in '*', e.g. "
             "'/aws/lambda/payments-*'"
         )
-    prefixes = allowed_prefixes()
     if requested.endswith("*"):
         prefix = requested.rstrip("*")
         if "*" in prefix:
@@ -396,7 +389,7 @@ def _log_groups(logs: Any, requested: str, region: str) -> list[str]:
             f"{', '.join(names[:5])}" + (" ..." if len(names) > 5 else "")
         )
     parent = requested.rsplit("/", 1)[0] + "/" if "/" in requested.strip("/") else ""
-    nearby = _in_scope(_names_with_prefix(logs, parent, region, 5)) if parent else []
+    nearby = _in_scope(_names_with_prefix(logs, parent, region, 5), prefixes) if parent else []
     raise BadRequest(
         f"log group '{requested}' not found in {region}"
         + (f"; groups under '{parent}': {', '.join(nearby)}" if nearby else "")

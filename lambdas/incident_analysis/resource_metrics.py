@@ -141,10 +141,8 @@ def checked_request(
         raise BadRequest("resource_id is empty; pass an instance ID, DB identifier, ...")
     if not MIN_HOURS <= hours <= MAX_HOURS:
         raise BadRequest(f"hours must be between {MIN_HOURS} and {MAX_HOURS} (got {hours}).")
-    kind = (resource_type or "").strip().lower() or None
-    if kind is not None and kind not in TYPES:
-        raise BadRequest(f"resource_type '{resource_type}' is not one of {', '.join(TYPES)}.")
-    return resource_id, kind
+    # The route has checked resource_type against TYPES (`parameters.one_of`).
+    return resource_id, resource_type
 
 
 # --- analysis (pure) -------------------------------------------------------------------------

@@ -770,12 +770,3 @@ def test_prefix_lookups_stay_within_the_allowed_prefixes(
     requested: str, allowed: tuple[str, ...], lookups: list[str]
 ) -> None:
     assert logs_module._lookup_prefixes(requested, allowed) == lookups
-
-
-def test_the_prefix_setting_is_read_from_the_variable_infra_sets() -> None:
-    from infra.agent import LOG_GROUP_PREFIXES_ENV
-
-    assert logs_module.LOG_GROUP_PREFIXES_ENV == LOG_GROUP_PREFIXES_ENV
-    environ = {LOG_GROUP_PREFIXES_ENV: " /a/, ,/b "}
-    assert logs_module.allowed_prefixes(environ) == ("/a/", "/b")
-    assert logs_module.allowed_prefixes({}) == ()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from incident.settings import IncidentSettings
 from pydantic import Field
 
 from opsagent_shared.errors import ConfigurationError
@@ -84,3 +85,19 @@ def test_a_loader_parses_once_until_told_to_forget(monkeypatch: pytest.MonkeyPat
     assert loader().queue_url == "first"  # an execution environment's variables never change
     loader.cache_clear()
     assert loader().queue_url == "second"
+
+
+def test_the_incident_function_reads_its_knowledge_base_and_log_group_prefixes() -> None:
+    environ = {"AWS_REGION": "ap-northeast-2", "KNOWLEDGE_BASE_ID": "KB12345678"}
+    parsed = IncidentSettings.from_environ({**environ, "INCIDENT_LOG_GROUP_PREFIXES": " /a/, ,/b "})
+    assert parsed.log_group_prefixes == ("/a/", "/b")
+    assert parsed.region_scope().home == "ap-northeast-2"
+    assert parsed.region_scope().default_scan == ()  # it never scans every region
+    assert (
+        IncidentSettings.from_environ(
+            {**environ, "INCIDENT_LOG_GROUP_PREFIXES": ""}
+        ).log_group_prefixes
+        == ()
+    )
+    with pytest.raises(ConfigurationError, match="KNOWLEDGE_BASE_ID is not set"):
+        IncidentSettings.from_environ({"AWS_REGION": "x", "INCIDENT_LOG_GROUP_PREFIXES": ""})
