@@ -3,6 +3,9 @@
 Operations combine these per region inside `opsagent_shared.regions.scan_regions`; nothing here
 calls an API per resource. CPU metrics for all of a region's instances come from batched
 GetMetricData (500 queries a call).
+
+The list calls return AWS's own records; `parse_volume`, `parse_address`, ... turn one into a
+typed, frozen record (pure, no AWS), which is what the analysis functions of the operations take.
 """
 
 from __future__ import annotations
@@ -45,6 +48,59 @@ class Instance:
     @property
     def family(self) -> str:
         return self.instance_type.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class Volume:
+    id: str
+    volume_type: str  # "gp2", "gp3", "io1", ...
+    size_gib: int
+    state: str  # "available" (not attached), "in-use", ...
+    attached_to: tuple[str, ...] = ()  # instance IDs, one per attachment
+
+
+@dataclass(frozen=True)
+class Address:
+    public_ip: str
+    allocation_id: str  # "" for an address without one
+    association_id: str  # "" when not associated with anything
+
+    @property
+    def resource_id(self) -> str:
+        return self.allocation_id or self.public_ip
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: str
+    volume_size_gib: int  # the size of the volume it was taken from
+    start_time: datetime | None
+
+
+@dataclass(frozen=True)
+class NatGateway:
+    id: str
+
+
+@dataclass(frozen=True)
+class LoadBalancer:
+    arn: str
+    name: str
+    type: str  # "application", "network", "gateway"
+
+
+@dataclass(frozen=True)
+class TargetGroup:
+    arn: str
+    load_balancer_arns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ListPrices:
+    """Hourly On-Demand list prices by instance type, or why they could not be read."""
+
+    hourly: Mapping[str, Decimal]
+    unreadable: str | None = None  # the AWS error code (or error class) when the read failed
 
 
 def instances(region: str, *, states: Sequence[str] = ("running",)) -> list[Instance]:
@@ -97,6 +153,14 @@ def target_groups(region: str) -> list[dict[str, Any]]:
 def on_demand_prices(region: str, instance_types: Iterable[str]) -> dict[str, Decimal]:
     """Hourly Linux On-Demand prices for these types in `region` (one Price List request)."""
     return on_demand_hourly(aws.client("pricing", PRICING_REGION), region, instance_types)
+
+
+def list_prices(region: str, instance_types: Iterable[str]) -> ListPrices:
+    """`on_demand_prices`, with an AWS failure kept as the reason instead of raised."""
+    try:
+        return ListPrices(hourly=on_demand_prices(region, instance_types))
+    except aws.failures() as error:
+        return ListPrices(hourly={}, unreadable=aws.reason(error))
 
 
 def cpu_utilization(
@@ -163,19 +227,30 @@ def with_cpu_history(
     """Pair each candidate with its 14-day CPU summary (one batched fetch for all of them);
     instances with fewer than `min_days` daily points are left out and counted in the note."""
     cpu = cpu_utilization(region, [i.id for i in candidates])
-    measured = []
+    return measured(region, candidates, cpu, min_days=min_days)
+
+
+def measured(
+    region: str,
+    candidates: Sequence[Instance],
+    cpu: Mapping[str, SeriesSummary],
+    *,
+    min_days: int = MIN_CPU_DAYS,
+) -> Measured:
+    """The pure half of `with_cpu_history`: pair candidates with CPU summaries already read."""
+    judged = []
     for instance in candidates:
         summary = cpu.get(instance.id)
         if summary is not None and summary.points >= min_days:
-            measured.append((instance, summary))
-    missing = len(candidates) - len(measured)
+            judged.append((instance, summary))
+    missing = len(candidates) - len(judged)
     note = (
         f"{missing} instance(s) in {region} have under {min_days} days of CPU data "
         "and were not judged."
         if missing
         else None
     )
-    return Measured(instances=measured, note=note)
+    return Measured(instances=judged, note=note)
 
 
 def _all(
@@ -188,7 +263,61 @@ def _all(
     return items
 
 
-def _instance(region: str, raw: dict[str, Any]) -> Instance:
+def parse_instance(region: str, raw: Mapping[str, Any]) -> Instance:
+    """One DescribeInstances instance record as an `Instance`."""
+    return _instance(region, raw)
+
+
+def parse_volume(raw: Mapping[str, Any]) -> Volume:
+    """One DescribeVolumes record as a `Volume`."""
+    return Volume(
+        id=raw["VolumeId"],
+        volume_type=str(raw.get("VolumeType", "")),
+        size_gib=int(raw.get("Size", 0)),
+        state=str(raw.get("State", "")),
+        attached_to=tuple(
+            a["InstanceId"] for a in raw.get("Attachments", []) if a.get("InstanceId")
+        ),
+    )
+
+
+def parse_address(raw: Mapping[str, Any]) -> Address:
+    """One DescribeAddresses record as an `Address`."""
+    return Address(
+        public_ip=str(raw.get("PublicIp", "")),
+        allocation_id=str(raw.get("AllocationId") or ""),
+        association_id=str(raw.get("AssociationId") or ""),
+    )
+
+
+def parse_snapshot(raw: Mapping[str, Any]) -> Snapshot:
+    """One DescribeSnapshots record as a `Snapshot` (a start time that is not one is None)."""
+    started = raw.get("StartTime")
+    return Snapshot(
+        id=raw["SnapshotId"],
+        volume_size_gib=int(raw.get("VolumeSize", 0)),
+        start_time=started if isinstance(started, datetime) else None,
+    )
+
+
+def parse_nat_gateway(raw: Mapping[str, Any]) -> NatGateway:
+    return NatGateway(id=raw["NatGatewayId"])
+
+
+def parse_load_balancer(raw: Mapping[str, Any]) -> LoadBalancer:
+    arn = raw["LoadBalancerArn"]
+    return LoadBalancer(
+        arn=arn, name=str(raw.get("LoadBalancerName", arn)), type=str(raw.get("Type", ""))
+    )
+
+
+def parse_target_group(raw: Mapping[str, Any]) -> TargetGroup:
+    return TargetGroup(
+        arn=raw["TargetGroupArn"], load_balancer_arns=tuple(raw.get("LoadBalancerArns", []))
+    )
+
+
+def _instance(region: str, raw: Mapping[str, Any]) -> Instance:
     tags = {t["Key"]: t.get("Value", "") for t in raw.get("Tags", []) if "Key" in t}
     return Instance(
         id=raw["InstanceId"],

@@ -6,14 +6,17 @@ DescribeLoadBalancers and DescribeTargetGroups (paginated list calls), one batch
 GetMetricData calls (500 series each) for CPU, NAT gateway traffic and load balancer
 targets/requests together, and at most one Price List request (only when a low-utilization
 instance needs pricing).
+
+`run` is fetch (`fetch_region`) -> pure analysis over frozen dataclasses (`region_waste` for
+each region, then `report` across them) -> rendering of the tool response (`render`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -74,162 +77,282 @@ ACTIONS = {
 }
 
 
-@dataclass
+# --- what is read ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Network:
+    nats: tuple[inventory.NatGateway, ...]
+    balancers: tuple[inventory.LoadBalancer, ...]  # application and network load balancers
+    groups_of: Mapping[str, tuple[str, ...]]  # load balancer ARN -> its target group ARNs
+
+
+@dataclass(frozen=True)
+class RegionResources:
+    """Everything one region's scan reads: list calls, the batched metrics, list prices."""
+
+    region: str
+    volumes: tuple[inventory.Volume, ...]
+    instances: tuple[inventory.Instance, ...]  # running and stopped
+    addresses: tuple[inventory.Address, ...]
+    snapshots: tuple[inventory.Snapshot, ...]
+    network: Network
+    series: Mapping[str, Sequence[float]]  # by MetricQuery.key: CPU, NAT traffic, LB health
+    prices: inventory.ListPrices  # for the low-utilization instances' types (empty: none)
+
+    @property
+    def running(self) -> tuple[inventory.Instance, ...]:
+        return tuple(i for i in self.instances if i.state == "running")
+
+    @property
+    def stopped(self) -> dict[str, inventory.Instance]:
+        return {i.id: i for i in self.instances if i.state == "stopped"}
+
+
+# --- what is worked out ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WasteItem:
+    kind: str  # a key of ACTIONS
+    resource_id: str
+    region: str
+    monthly_waste: Decimal
+    detail: str
+
+
+@dataclass(frozen=True)
+class IdleInstance:
+    instance: inventory.Instance
+    cpu_mean: float
+    cpu_p95: float
+
+
+@dataclass(frozen=True)
 class RegionWaste:
-    items: list[dict[str, Any]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    region: str
+    items: tuple[WasteItem, ...] = ()
+    unknown_volume_types: tuple[str, ...] = ()  # one per volume without an EBS list price
+    prices_unreadable: str | None = None  # why no low-utilization instance could be priced
+    unpriced: tuple[inventory.Instance, ...] = ()  # low-utilization instances left unpriced
+
+
+@dataclass(frozen=True)
+class KindTotal:
+    kind: str
+    count: int
+    monthly_waste: Decimal
+
+
+@dataclass(frozen=True)
+class WasteReport:
+    items: tuple[WasteItem, ...]  # at or above the threshold, largest first
+    below_threshold: int
+    threshold: Decimal
+    by_kind: tuple[KindTotal, ...]  # largest first; ties by kind
+    total: Decimal
+    regions: tuple[RegionWaste, ...]  # scanned, in the order asked for
+    period: Period
 
 
 def run(*, regions: str | None, min_monthly_waste: float, top: int) -> dict[str, Any]:
     chosen = target_regions(regions)
-    scan = scan_regions(chosen, _scan_region)
-    notes = list(scan.notes)
-    found: list[dict[str, Any]] = []
-    for region in chosen:
-        if region in scan.results:
-            found.extend(scan.results[region].items)
-            notes.extend(scan.results[region].notes)
-
-    threshold = to_decimal(min_monthly_waste)
-    # Compare what the caller sees: the amount rounded to cents.
-    kept = [i for i in found if ZERO < to_decimal(money(i["waste"])) >= threshold]
-    kept.sort(key=lambda i: (-i["waste"], i["kind"], i["region"], i["resource_id"]))
-    below = len(found) - len(kept)
-
-    counts: dict[str, int] = defaultdict(int)
-    sums: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for item in kept:
-        counts[item["kind"]] += 1
-        sums[item["kind"]] += item["waste"]
-    by_kind = {
-        kind: {"count": counts[kind], "monthly_waste": money(sums[kind])}
-        for kind in sorted(sums, key=lambda k: (-sums[k], k))
-    }
-    total = sum((i["waste"] for i in kept), ZERO)
-
-    notes.append(
-        "monthly_waste values are estimates at us-east-1 list prices (EBS storage only, not "
-        "provisioned IOPS or throughput; low-utilization instances at Linux on-demand list "
-        "price); the bill may differ."
-    )
-    if any(i["kind"] == "old_snapshot" for i in kept):
-        notes.append(
-            f"Snapshots older than {SNAPSHOT_AGE_DAYS} days are priced on their source volume "
-            "size: an upper bound, snapshots are incremental."
-        )
-    if below:
-        notes.append(f"{below} item(s) wasting less than {money(threshold)} USD a month left out.")
-
-    scanned = [r for r in chosen if r in scan.results]
-    summary = (
-        f"About {money(total)} USD a month of estimated waste in {len(kept)} item(s) across "
-        f"{len(scanned)} region(s)"
-        + (
-            "; largest: "
-            + ", ".join(f"{k} {v['monthly_waste']}" for k, v in list(by_kind.items())[:3])
-            if by_kind
-            else ""
-        )
-    )
-    today = clock.today()
-    return tool_response(
-        summary=summary,
-        items=[_public(i) for i in kept],
-        period=Period(start=today - timedelta(days=METRIC_DAYS), end=today).describe(),
-        currency="USD",
-        notes=notes,
-        top=top,
-        total_monthly_waste=money(total),
-        by_kind=by_kind,
-        regions=scanned,
-    )
-
-
-def _scan_region(region: str) -> RegionWaste:
-    result = RegionWaste()
     now = clock.now()
-    volumes = inventory.volumes(region)
-    fleet = inventory.instances(region, states=("running", "stopped"))
-    stopped = {i.id: i for i in fleet if i.state == "stopped"}
+    scan = scan_regions(chosen, fetch_region)
+    found = [region_waste(scan.results[r], now=now) for r in chosen if r in scan.results]
+    result = report(found, threshold=to_decimal(min_monthly_waste), today=now.date())
+    return render(result, scan_notes=scan.notes, top=top)
+
+
+# --- fetch -----------------------------------------------------------------------------------
+
+
+def fetch_region(region: str) -> RegionResources:
+    volumes = tuple(inventory.parse_volume(v) for v in inventory.volumes(region))
+    fleet = tuple(inventory.instances(region, states=("running", "stopped")))
+    addresses = tuple(inventory.parse_address(a) for a in inventory.addresses(region))
+    snapshots = tuple(inventory.parse_snapshot(s) for s in inventory.snapshots(region))
+    network = fetch_network(region)
     running = [i for i in fleet if i.state == "running"]
-
-    for volume in volumes:
-        _volume_waste(region, volume, stopped, result)
-    _stopped_instance_waste(region, volumes, stopped, result)
-
-    for address in inventory.addresses(region):
-        if not address.get("AssociationId"):
-            result.items.append(
-                _entry(
-                    "unassociated_eip",
-                    address.get("AllocationId") or address.get("PublicIp", ""),
-                    region,
-                    PUBLIC_IPV4_HOUR * HOURS_PER_MONTH,
-                    f"{address.get('PublicIp', '')} not associated",
-                )
-            )
-
-    cutoff = now - timedelta(days=SNAPSHOT_AGE_DAYS)
-    for snapshot in inventory.snapshots(region):
-        started = snapshot.get("StartTime")
-        if isinstance(started, datetime) and started < cutoff:
-            size = int(snapshot.get("VolumeSize", 0))
-            result.items.append(
-                _entry(
-                    "old_snapshot",
-                    snapshot["SnapshotId"],
-                    region,
-                    SNAPSHOT_GB_MONTH * size,
-                    f"{size} GiB, {(now - started).days} days old",
-                )
-            )
 
     # Every metric this scan needs (CPU, NAT traffic, load balancer health) in one batched
     # request set: regions x ceil(queries / 500) GetMetricData calls in all.
-    network = _network_resources(region)
-    queries = inventory.cpu_queries([i.id for i in running]) + _network_queries(network)
+    queries = inventory.cpu_queries([i.id for i in running]) + network_queries(network)
     series: dict[str, list[float]] = {}
     if queries:
         start, end = inventory.metric_window()
         series = fetch_series(aws.client("cloudwatch", region), queries, start=start, end=end)
-    _low_utilization(
-        region, running, inventory.cpu_summaries(series, [i.id for i in running]), result
+
+    idle = idle_instances(running, inventory.cpu_summaries(series, [i.id for i in running]))
+    prices = (
+        inventory.list_prices(region, {i.instance.instance_type for i in idle})
+        if idle
+        else inventory.ListPrices(hourly={})
     )
-    _network_waste(region, network, series, result)
-    return result
+    return RegionResources(
+        region=region,
+        volumes=volumes,
+        instances=fleet,
+        addresses=addresses,
+        snapshots=snapshots,
+        network=network,
+        series=series,
+        prices=prices,
+    )
 
 
-def _volume_waste(
-    region: str,
-    volume: dict[str, Any],
-    stopped: dict[str, inventory.Instance],
-    result: RegionWaste,
-) -> None:
-    volume_type = str(volume.get("VolumeType", ""))
-    size = int(volume.get("Size", 0))
-    price = EBS_GB_MONTH.get(volume_type)
-    if price is None:
-        result.notes.append(f"no list price for EBS volume type {volume_type}; not counted.")
-        return
-    if volume.get("State") == "available":
-        result.items.append(
-            _entry(
-                "unattached_volume",
-                volume["VolumeId"],
-                region,
-                price * size,
-                f"{volume_type} {size} GiB, not attached",
+def fetch_network(region: str) -> Network:
+    nats = tuple(inventory.parse_nat_gateway(n) for n in inventory.nat_gateways(region))
+    balancers = billable_balancers(
+        inventory.parse_load_balancer(lb) for lb in inventory.load_balancers(region)
+    )
+    groups = (
+        [inventory.parse_target_group(g) for g in inventory.target_groups(region)]
+        if balancers
+        else []
+    )
+    return Network(nats=nats, balancers=balancers, groups_of=groups_by_balancer(balancers, groups))
+
+
+# --- analysis (pure) -------------------------------------------------------------------------
+
+
+def billable_balancers(
+    balancers: Iterable[inventory.LoadBalancer],
+) -> tuple[inventory.LoadBalancer, ...]:
+    """The load balancers with an hourly price here (application and network)."""
+    return tuple(lb for lb in balancers if lb.type in LOAD_BALANCER_HOUR)
+
+
+def groups_by_balancer(
+    balancers: Sequence[inventory.LoadBalancer], groups: Iterable[inventory.TargetGroup]
+) -> dict[str, tuple[str, ...]]:
+    """Each load balancer's target group ARNs, in the order the groups were listed."""
+    found: dict[str, list[str]] = {lb.arn: [] for lb in balancers}
+    for group in groups:
+        for arn in group.load_balancer_arns:
+            if arn in found:
+                found[arn].append(group.arn)
+    return {arn: tuple(arns) for arn, arns in found.items()}
+
+
+def network_queries(network: Network) -> list[MetricQuery]:
+    """NAT gateway traffic, and traffic and healthy targets of load balancers with groups."""
+    queries = [
+        MetricQuery(
+            key=_nat_key(nat.id),
+            namespace="AWS/NATGateway",
+            metric="BytesOutToDestination",
+            dimensions={"NatGatewayId": nat.id},
+            stat="Sum",
+        )
+        for nat in network.nats
+    ]
+    for lb in network.balancers:
+        if not network.groups_of[lb.arn]:
+            continue  # no target group at all: idle without looking at metrics
+        queries.append(
+            MetricQuery(
+                key=_traffic_key(lb.arn),
+                namespace=LB_NAMESPACE[lb.type],
+                metric=LB_TRAFFIC_METRIC[lb.type],
+                dimensions={"LoadBalancer": _dimension(lb.arn, "loadbalancer/")},
+                stat="Sum",
             )
         )
-    elif volume_type == "gp2" and volume.get("State") == "in-use":
-        if any(a.get("InstanceId") in stopped for a in volume.get("Attachments", [])):
-            return  # counted in full with its stopped instance
+        for group_arn in network.groups_of[lb.arn]:
+            queries.append(
+                MetricQuery(
+                    key=_healthy_key(lb.arn, group_arn),
+                    namespace=LB_NAMESPACE[lb.type],
+                    metric="HealthyHostCount",
+                    dimensions={
+                        "LoadBalancer": _dimension(lb.arn, "loadbalancer/"),
+                        "TargetGroup": _dimension(group_arn, "targetgroup/", keep_prefix=True),
+                    },
+                    stat="Maximum",
+                )
+            )
+    return queries
+
+
+def idle_instances(
+    running: Iterable[inventory.Instance], cpu: Mapping[str, SeriesSummary]
+) -> tuple[IdleInstance, ...]:
+    """Running instances with at least MIN_CPU_DAYS of CPU, mean < 5% and p95 of maxima < 10%."""
+    idle = []
+    for instance in running:
+        summary = cpu.get(instance.id)
+        if (
+            summary is not None
+            and summary.points >= MIN_CPU_DAYS
+            and summary.mean is not None
+            and summary.p95 is not None
+            and summary.mean < LOW_CPU_MEAN
+            and summary.p95 < LOW_CPU_P95
+        ):
+            idle.append(IdleInstance(instance=instance, cpu_mean=summary.mean, cpu_p95=summary.p95))
+    return tuple(idle)
+
+
+def region_waste(resources: RegionResources, *, now: datetime) -> RegionWaste:
+    """Every wasted resource of one region, with its monthly waste at list prices."""
+    region, stopped, running = resources.region, resources.stopped, resources.running
+    items: list[WasteItem] = []
+    unknown_types: list[str] = []
+    for volume in resources.volumes:
+        if volume.volume_type not in EBS_GB_MONTH:
+            unknown_types.append(volume.volume_type)
+            continue
+        item = volume_waste(region, volume, stopped)
+        if item is not None:
+            items.append(item)
+    items.extend(stopped_instance_waste(region, resources.volumes, stopped))
+    items.extend(address_waste(region, resources.addresses))
+    items.extend(snapshot_waste(region, resources.snapshots, now=now))
+
+    cpu = inventory.cpu_summaries(resources.series, [i.id for i in running])
+    idle = idle_instances(running, cpu)
+    priced, unpriced = low_utilization_waste(region, idle, resources.prices)
+    items.extend(priced)
+    items.extend(network_waste(region, resources.network, resources.series))
+    return RegionWaste(
+        region=region,
+        items=tuple(items),
+        unknown_volume_types=tuple(unknown_types),
+        prices_unreadable=resources.prices.unreadable if idle else None,
+        unpriced=unpriced,
+    )
+
+
+def volume_waste(
+    region: str, volume: inventory.Volume, stopped: Mapping[str, inventory.Instance]
+) -> WasteItem | None:
+    """An unattached volume's whole cost, or an in-use gp2 volume's saving on gp3; None for
+    anything else (a type without a list price, a gp2 volume counted with its stopped instance,
+    a volume in use that is not gp2)."""
+    size = volume.size_gib
+    price = EBS_GB_MONTH.get(volume.volume_type)
+    if price is None:
+        return None
+    if volume.state == "available":
+        return WasteItem(
+            "unattached_volume",
+            volume.id,
+            region,
+            price * size,
+            f"{volume.volume_type} {size} GiB, not attached",
+        )
+    if volume.volume_type == "gp2" and volume.state == "in-use":
+        if any(instance_id in stopped for instance_id in volume.attached_to):
+            return None  # counted in full with its stopped instance
         detail = f"gp2 {size} GiB in use"
         if size * GP2_IOPS_PER_GB > GP3_BASELINE_IOPS:
             detail += f"; set gp3 IOPS to {min(size * GP2_IOPS_PER_GB, GP2_MAX_IOPS)} to match"
         saving = gp3_saving(size, price)
         if saving > ZERO:
-            result.items.append(_entry("gp2_volume", volume["VolumeId"], region, saving, detail))
+            return WasteItem("gp2_volume", volume.id, region, saving, detail)
+    return None
 
 
 def gp3_saving(size_gib: int, gp2_price: Decimal) -> Decimal:
@@ -244,26 +367,25 @@ def gp3_saving(size_gib: int, gp2_price: Decimal) -> Decimal:
     return gp2_price * size_gib * GP2_TO_GP3_SAVING - extra_iops - extra_throughput
 
 
-def _stopped_instance_waste(
+def stopped_instance_waste(
     region: str,
-    volumes: Sequence[dict[str, Any]],
-    stopped: dict[str, inventory.Instance],
-    result: RegionWaste,
-) -> None:
+    volumes: Sequence[inventory.Volume],
+    stopped: Mapping[str, inventory.Instance],
+) -> list[WasteItem]:
+    """Each stopped instance with priced volumes: the storage it keeps paying for."""
     attached: dict[str, list[tuple[str, int, Decimal]]] = {}
     for volume in volumes:
-        price = EBS_GB_MONTH.get(str(volume.get("VolumeType", "")))
-        for attachment in volume.get("Attachments", []):
-            instance_id = attachment.get("InstanceId")
+        price = EBS_GB_MONTH.get(volume.volume_type)
+        for instance_id in volume.attached_to:
             if instance_id in stopped and price is not None:
-                size = int(volume.get("Size", 0))
-                attached.setdefault(instance_id, []).append((volume["VolumeId"], size, price))
+                attached.setdefault(instance_id, []).append((volume.id, volume.size_gib, price))
+    items = []
     for instance_id, disks in attached.items():
         instance = stopped[instance_id]
         gib = sum(size for _, size, _ in disks)
         label = f"{instance.name} " if instance.name else ""
-        result.items.append(
-            _entry(
+        items.append(
+            WasteItem(
                 "stopped_instance_volumes",
                 instance_id,
                 region,
@@ -271,159 +393,152 @@ def _stopped_instance_waste(
                 f"{label}{instance.instance_type} stopped; {len(disks)} volume(s), {gib} GiB",
             )
         )
+    return items
 
 
-def _low_utilization(
-    region: str,
-    running: Sequence[inventory.Instance],
-    cpu: Mapping[str, SeriesSummary],
-    result: RegionWaste,
-) -> None:
-    idle = []
-    for instance in running:
-        summary = cpu.get(instance.id)
-        if (
-            summary is not None
-            and summary.points >= MIN_CPU_DAYS
-            and summary.mean is not None
-            and summary.p95 is not None
-            and summary.mean < LOW_CPU_MEAN
-            and summary.p95 < LOW_CPU_P95
-        ):
-            idle.append((instance, summary.mean, summary.p95))
-    if not idle:
-        return
-    try:
-        prices = inventory.on_demand_prices(region, {i.instance_type for i, _, _ in idle})
-    except aws.failures() as error:
-        reason = aws.reason(error)
-        result.notes.append(
-            f"{len(idle)} low-utilization instance(s) in {region} not priced: list prices "
-            f"could not be read ({reason})."
+def address_waste(region: str, addresses: Iterable[inventory.Address]) -> list[WasteItem]:
+    """Elastic IPs associated with nothing: the public IPv4 charge."""
+    return [
+        WasteItem(
+            "unassociated_eip",
+            address.resource_id,
+            region,
+            PUBLIC_IPV4_HOUR * HOURS_PER_MONTH,
+            f"{address.public_ip} not associated",
         )
-        return
-    for instance, mean, p95 in idle:
-        hourly = prices.get(instance.instance_type)
-        if hourly is None:
-            result.notes.append(
-                f"no On-Demand list price for {instance.instance_type} in {region}; "
-                f"low-utilization instance {instance.id} not priced."
+        for address in addresses
+        if not address.association_id
+    ]
+
+
+def snapshot_waste(
+    region: str, snapshots: Iterable[inventory.Snapshot], *, now: datetime
+) -> list[WasteItem]:
+    """Snapshots started more than SNAPSHOT_AGE_DAYS before `now`, at their volume's size."""
+    cutoff = now - timedelta(days=SNAPSHOT_AGE_DAYS)
+    items = []
+    for snapshot in snapshots:
+        started = snapshot.start_time
+        if started is not None and started < cutoff:
+            size = snapshot.volume_size_gib
+            items.append(
+                WasteItem(
+                    "old_snapshot",
+                    snapshot.id,
+                    region,
+                    SNAPSHOT_GB_MONTH * size,
+                    f"{size} GiB, {(now - started).days} days old",
+                )
             )
+    return items
+
+
+def low_utilization_waste(
+    region: str, idle: Sequence[IdleInstance], prices: inventory.ListPrices
+) -> tuple[list[WasteItem], tuple[inventory.Instance, ...]]:
+    """Idle instances at their list price, and those that could not be priced."""
+    if prices.unreadable is not None:
+        return [], tuple(i.instance for i in idle)
+    items = []
+    unpriced = []
+    for candidate in idle:
+        instance = candidate.instance
+        hourly = prices.hourly.get(instance.instance_type)
+        if hourly is None:
+            unpriced.append(instance)
             continue
         label = f"{instance.name} " if instance.name else ""
         spot = " (Spot: list price is an upper bound)" if instance.lifecycle == "spot" else ""
-        result.items.append(
-            _entry(
+        items.append(
+            WasteItem(
                 "low_utilization_instance",
                 instance.id,
                 region,
                 monthly_from_hourly(hourly),
-                f"{label}{instance.instance_type}, CPU mean {mean:.1f}%, p95 of daily max "
-                f"{p95:.1f}% over {METRIC_DAYS} days{spot}",
+                f"{label}{instance.instance_type}, CPU mean {candidate.cpu_mean:.1f}%, p95 of "
+                f"daily max {candidate.cpu_p95:.1f}% over {METRIC_DAYS} days{spot}",
             )
         )
+    return items, tuple(unpriced)
 
 
-@dataclass(frozen=True)
-class _Network:
-    nats: list[dict[str, Any]]
-    balancers: list[dict[str, Any]]
-    groups_of: dict[str, list[str]]  # load balancer ARN -> its target group ARNs
-
-
-def _network_resources(region: str) -> _Network:
-    nats = inventory.nat_gateways(region)
-    balancers = [
-        lb for lb in inventory.load_balancers(region) if lb.get("Type") in LOAD_BALANCER_HOUR
-    ]
-    groups_of: dict[str, list[str]] = {lb["LoadBalancerArn"]: [] for lb in balancers}
-    if balancers:
-        for group in inventory.target_groups(region):
-            for arn in group.get("LoadBalancerArns", []):
-                if arn in groups_of:
-                    groups_of[arn].append(group["TargetGroupArn"])
-    return _Network(nats=nats, balancers=balancers, groups_of=groups_of)
-
-
-def _network_queries(network: _Network) -> list[MetricQuery]:
-    queries = [
-        MetricQuery(
-            key=f"nat|{nat['NatGatewayId']}",
-            namespace="AWS/NATGateway",
-            metric="BytesOutToDestination",
-            dimensions={"NatGatewayId": nat["NatGatewayId"]},
-            stat="Sum",
-        )
-        for nat in network.nats
-    ]
-    for lb in network.balancers:
-        arn, kind = lb["LoadBalancerArn"], lb["Type"]
-        if not network.groups_of[arn]:
-            continue  # no target group at all: idle without looking at metrics
-        queries.append(
-            MetricQuery(
-                key=f"traffic|{arn}",
-                namespace=LB_NAMESPACE[kind],
-                metric=LB_TRAFFIC_METRIC[kind],
-                dimensions={"LoadBalancer": _dimension(arn, "loadbalancer/")},
-                stat="Sum",
-            )
-        )
-        for group_arn in network.groups_of[arn]:
-            queries.append(
-                MetricQuery(
-                    key=f"healthy|{arn}|{group_arn}",
-                    namespace=LB_NAMESPACE[kind],
-                    metric="HealthyHostCount",
-                    dimensions={
-                        "LoadBalancer": _dimension(arn, "loadbalancer/"),
-                        "TargetGroup": _dimension(group_arn, "targetgroup/", keep_prefix=True),
-                    },
-                    stat="Maximum",
-                )
-            )
-    return queries
-
-
-def _network_waste(
-    region: str, network: _Network, series: Mapping[str, Sequence[float]], result: RegionWaste
-) -> None:
+def network_waste(
+    region: str, network: Network, series: Mapping[str, Sequence[float]]
+) -> list[WasteItem]:
     """Idle NAT gateways and load balancers without targets, from the batched series."""
-    nats, balancers, groups_of = network.nats, network.balancers, network.groups_of
-    for nat in nats:
-        if sum(series.get(f"nat|{nat['NatGatewayId']}", [])) <= 0:
-            result.items.append(
-                _entry(
+    items = []
+    for nat in network.nats:
+        if sum(series.get(_nat_key(nat.id), [])) <= 0:
+            items.append(
+                WasteItem(
                     "idle_nat_gateway",
-                    nat["NatGatewayId"],
+                    nat.id,
                     region,
                     NAT_GATEWAY_HOUR * HOURS_PER_MONTH,
                     f"no bytes sent to destinations in {METRIC_DAYS} days",
                 )
             )
-    for lb in balancers:
-        arn, kind = lb["LoadBalancerArn"], lb["Type"]
-        groups = groups_of[arn]
+    for lb in network.balancers:
+        groups = network.groups_of[lb.arn]
         if groups:
-            healthy = [v for g in groups for v in series.get(f"healthy|{arn}|{g}", [])]
-            traffic = series.get(f"traffic|{arn}", [])
+            healthy = [v for g in groups for v in series.get(_healthy_key(lb.arn, g), [])]
+            traffic = series.get(_traffic_key(lb.arn), [])
             if max(healthy, default=0.0) > 0 or sum(traffic) > 0:
                 continue
             detail = (
-                f"{kind} LB: {len(groups)} target group(s), no healthy targets and no "
-                f"{LB_TRAFFIC_METRIC[kind]} in {METRIC_DAYS} days"
+                f"{lb.type} LB: {len(groups)} target group(s), no healthy targets and no "
+                f"{LB_TRAFFIC_METRIC[lb.type]} in {METRIC_DAYS} days"
             )
         else:
-            detail = f"{kind} LB with no target groups"
-        result.items.append(
-            _entry(
+            detail = f"{lb.type} LB with no target groups"
+        items.append(
+            WasteItem(
                 "idle_load_balancer",
-                lb.get("LoadBalancerName", arn),
+                lb.name,
                 region,
-                LOAD_BALANCER_HOUR[kind] * HOURS_PER_MONTH,
+                LOAD_BALANCER_HOUR[lb.type] * HOURS_PER_MONTH,
                 detail,
             )
         )
+    return items
+
+
+def report(regions: Sequence[RegionWaste], *, threshold: Decimal, today: date) -> WasteReport:
+    """Items whose waste, in cents as shown, is above zero and at least `threshold`; totals."""
+    found = [item for region in regions for item in region.items]
+    # Compare what the caller sees: the amount rounded to cents.
+    kept = [i for i in found if ZERO < to_decimal(money(i.monthly_waste)) >= threshold]
+    kept.sort(key=lambda i: (-i.monthly_waste, i.kind, i.region, i.resource_id))
+
+    counts: dict[str, int] = defaultdict(int)
+    sums: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for item in kept:
+        counts[item.kind] += 1
+        sums[item.kind] += item.monthly_waste
+    return WasteReport(
+        items=tuple(kept),
+        below_threshold=len(found) - len(kept),
+        threshold=threshold,
+        by_kind=tuple(
+            KindTotal(kind=kind, count=counts[kind], monthly_waste=sums[kind])
+            for kind in sorted(sums, key=lambda k: (-sums[k], k))
+        ),
+        total=sum((i.monthly_waste for i in kept), ZERO),
+        regions=tuple(regions),
+        period=Period(start=today - timedelta(days=METRIC_DAYS), end=today),
+    )
+
+
+def _nat_key(nat_id: str) -> str:
+    return f"nat|{nat_id}"
+
+
+def _traffic_key(lb_arn: str) -> str:
+    return f"traffic|{lb_arn}"
+
+
+def _healthy_key(lb_arn: str, group_arn: str) -> str:
+    return f"healthy|{lb_arn}|{group_arn}"
 
 
 def _dimension(arn: str, marker: str, *, keep_prefix: bool = False) -> str:
@@ -434,22 +549,80 @@ def _dimension(arn: str, marker: str, *, keep_prefix: bool = False) -> str:
     return arn[index:] if keep_prefix else arn[index + len(marker) :]
 
 
-def _entry(kind: str, resource_id: str, region: str, waste: Decimal, detail: str) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "resource_id": resource_id,
-        "region": region,
-        "waste": waste,
-        "detail": detail,
+# --- render ----------------------------------------------------------------------------------
+
+
+def render(result: WasteReport, *, scan_notes: Sequence[str], top: int) -> dict[str, Any]:
+    notes = list(scan_notes)
+    for region in result.regions:
+        notes.extend(_region_notes(region))
+    notes.append(
+        "monthly_waste values are estimates at us-east-1 list prices (EBS storage only, not "
+        "provisioned IOPS or throughput; low-utilization instances at Linux on-demand list "
+        "price); the bill may differ."
+    )
+    if any(i.kind == "old_snapshot" for i in result.items):
+        notes.append(
+            f"Snapshots older than {SNAPSHOT_AGE_DAYS} days are priced on their source volume "
+            "size: an upper bound, snapshots are incremental."
+        )
+    if result.below_threshold:
+        notes.append(
+            f"{result.below_threshold} item(s) wasting less than {money(result.threshold)} USD "
+            "a month left out."
+        )
+
+    by_kind = {
+        k.kind: {"count": k.count, "monthly_waste": money(k.monthly_waste)} for k in result.by_kind
     }
+    summary = (
+        f"About {money(result.total)} USD a month of estimated waste in {len(result.items)} "
+        f"item(s) across {len(result.regions)} region(s)"
+        + (
+            "; largest: "
+            + ", ".join(f"{k} {v['monthly_waste']}" for k, v in list(by_kind.items())[:3])
+            if by_kind
+            else ""
+        )
+    )
+    return tool_response(
+        summary=summary,
+        items=[_public(i) for i in result.items],
+        period=result.period.describe(),
+        currency="USD",
+        notes=notes,
+        top=top,
+        total_monthly_waste=money(result.total),
+        by_kind=by_kind,
+        regions=[r.region for r in result.regions],
+    )
 
 
-def _public(item: dict[str, Any]) -> dict[str, Any]:
+def _region_notes(region: RegionWaste) -> list[str]:
+    notes = [
+        f"no list price for EBS volume type {volume_type}; not counted."
+        for volume_type in region.unknown_volume_types
+    ]
+    if region.prices_unreadable is not None:
+        notes.append(
+            f"{len(region.unpriced)} low-utilization instance(s) in {region.region} not priced: "
+            f"list prices could not be read ({region.prices_unreadable})."
+        )
+    else:
+        notes.extend(
+            f"no On-Demand list price for {instance.instance_type} in {region.region}; "
+            f"low-utilization instance {instance.id} not priced."
+            for instance in region.unpriced
+        )
+    return notes
+
+
+def _public(item: WasteItem) -> dict[str, Any]:
     return {
-        "kind": item["kind"],
-        "resource_id": item["resource_id"],
-        "region": item["region"],
-        "monthly_waste": money(item["waste"]),
-        "detail": item["detail"],
-        "action": ACTIONS[item["kind"]],
+        "kind": item.kind,
+        "resource_id": item.resource_id,
+        "region": item.region,
+        "monthly_waste": money(item.monthly_waste),
+        "detail": item.detail,
+        "action": ACTIONS[item.kind],
     }

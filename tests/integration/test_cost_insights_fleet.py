@@ -3,21 +3,22 @@
 EC2, ELBv2 and CloudWatch are moto, seeded here; the Price List and Cost Explorer's
 resource-level data (which moto lacks) come from Stubbers that check every request and
 response against the botocore models. Regions scan one after the other (conftest), so the
-stubbed Price List answers in region order: us-east-1, then ap-northeast-2.
+stubbed Price List answers in region order: us-east-1, then ap-northeast-2. A region that fails
+is one AWS operation answered with an error at the botocore boundary (`fail_call`), not a
+patched function of the tool.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
-from cost_analysis import inventory
 from cost_insights import handler
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ec2.models import ec2_backends
@@ -105,6 +106,34 @@ def expect_price_error(stubber: Stubber) -> None:
         service_message="not allowed",
         http_status_code=400,
     )
+
+
+FailCall = Callable[[str, str, str, str], None]
+
+
+@pytest.fixture
+def fail_call(account: None) -> Iterator[FailCall]:
+    """`fail_call(region, service, operation, code)`: AWS answers that one operation in that
+    region with that error code, as a Stubber's `add_client_error` does (the answer replaces the
+    request, so it is never retried); every other call still goes to moto."""
+    registered: list[tuple[Any, str, Callable[..., Any]]] = []
+
+    def fail(region: str, service: str, operation: str, code: str) -> None:
+        client = aws.client(service, region)
+
+        def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+            return AWSResponse(None, 400, {}, None), {
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+                "Error": {"Code": code, "Message": f"{operation} failed in the test"},
+            }
+
+        event = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
+        client.meta.events.register(event, answer)
+        registered.append((client, event, answer))
+
+    yield fail
+    for client, event, answer in registered:
+        client.meta.events.unregister(event, answer)
 
 
 @pytest.fixture
@@ -282,18 +311,9 @@ def test_instances_use_cost_explorer_resource_level_data_when_enabled(
 
 
 def test_instances_a_failing_region_is_a_note_not_an_error(
-    fleet: dict[str, str], pricing: Stubber, ce: Stubber, monkeypatch: pytest.MonkeyPatch
+    fleet: dict[str, str], pricing: Stubber, ce: Stubber, fail_call: FailCall
 ) -> None:
-    real_instances = inventory.instances
-
-    def instances(region: str, **kwargs: Any) -> list[inventory.Instance]:
-        if region == SEOUL:
-            raise ClientError(
-                {"Error": {"Code": "UnauthorizedOperation", "Message": "no"}}, "DescribeInstances"
-            )
-        return real_instances(region, **kwargs)
-
-    monkeypatch.setattr(inventory, "instances", instances)
+    fail_call(SEOUL, "ec2", "DescribeInstances", "UnauthorizedOperation")
     expect_prices(pricing, EAST, EAST_PRICES, requested=EAST_TYPES)
     expect_no_resource_data(ce)
 
@@ -513,19 +533,9 @@ def test_idle_resources_unreadable_prices_only_drop_what_needs_them(
 
 
 def test_idle_resources_a_failing_region_is_a_note_not_an_error(
-    waste_fleet: dict[str, str], pricing: Stubber, monkeypatch: pytest.MonkeyPatch
+    waste_fleet: dict[str, str], pricing: Stubber, fail_call: FailCall
 ) -> None:
-    real_snapshots = inventory.snapshots
-
-    def snapshots(region: str) -> list[dict[str, Any]]:
-        if region == SEOUL:
-            raise ClientError(
-                {"Error": {"Code": "RequestLimitExceeded", "Message": "slow down"}},
-                "DescribeSnapshots",
-            )
-        return real_snapshots(region)
-
-    monkeypatch.setattr(inventory, "snapshots", snapshots)
+    fail_call(SEOUL, "ec2", "DescribeSnapshots", "RequestLimitExceeded")
     expect_prices(pricing, EAST, {"m5.large": "0.096"})
 
     status, body = invoke(handler, IDLE, regions=f"{EAST},{SEOUL}")
