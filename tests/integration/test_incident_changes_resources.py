@@ -893,3 +893,38 @@ def test_describe_bad_requests(account: None, parameters: dict[str, Any], messag
 
     assert status == 400
     assert body["error"].startswith(message)
+
+
+def test_describe_a_failing_service_is_a_note_and_the_others_answer(
+    estate: dict[str, str], stub_aws: Callable[[str], Stubber]
+) -> None:
+    stub_aws("rds").add_client_error(
+        "describe_db_instances", service_error_code="AccessDenied", http_status_code=403
+    )
+
+    status, body = invoke(handler, DESCRIBE, query="zzz")
+
+    assert status == 200
+    assert body["summary"] == "nothing matched 'zzz' in us-east-1"
+    assert body["notes"] == [
+        "RDS could not be searched in us-east-1 (AccessDenied).",
+        "searched 2 EC2 instances, 3 Lambda functions, 2 ECS services in us-east-1 by ID and "
+        "name (case-insensitive substring); try another region, a shorter name, or a key=value "
+        "tag.",
+    ]
+
+
+def test_describe_reads_lambda_tags_for_at_most_20_functions(account: None) -> None:
+    for n in range(21):
+        create_function(f"payments-{n:02d}", modified=NOW - HOUR, tags={"team": "payments"})
+
+    status, body = invoke(handler, DESCRIBE, query="team=payments", top=25)
+
+    assert status == 200
+    functions = [i["id"] for i in body["items"] if i["type"] == "lambda"]
+    assert len(functions) == 20
+    assert body["notes"] == [
+        "Lambda functions are matched on tags only when their name contains 'payments' (tags "
+        "need one call per function).",
+        "Lambda: tags read for the first 20 of 21 matching functions; the rest are not checked.",
+    ]
