@@ -6,13 +6,17 @@ deployment's region. Documents carry their sidecar metadata (infra/corpus.py): `
 `date`; filters use those keys. A document comes back as several chunks: results are
 de-duplicated by source document, keeping the best score, and everything shown is extracted
 from the retrieved text (no summarizing, no invention).
+
+Each `run_*` is: the search the input asks for (validated, pure) -> `retrieve` (the one AWS
+call) -> the analysis of the chunks (`documents`, `similar`, `analyze_error`, pure) ->
+`render_*` (the tool response).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from incident_analysis.signature import ErrorSignature, extract_signature
@@ -46,7 +50,28 @@ class KnowledgeBaseUnavailable(ServiceUnavailable):
     """The knowledge base could not be searched (not configured, missing, denied, throttled)."""
 
 
-@dataclass
+@dataclass(frozen=True)
+class Search:
+    """One Retrieve: the text, the metadata filter, how many chunks to ask for, and the
+    filters the caller chose ('service=rds'), for the summary."""
+
+    query: str
+    metadata_filter: Mapping[str, Any] | None
+    number_of_results: int
+    applied: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One Retrieve result: a chunk of a source document, with the document's metadata."""
+
+    source: str
+    score: float
+    text: str
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Match:
     """One source document, from its best-scoring chunk (sections from any of its chunks)."""
 
@@ -54,7 +79,7 @@ class Match:
     score: float
     metadata: Mapping[str, Any]
     text: str
-    sections: dict[str, str] = field(default_factory=dict)
+    sections: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def kind(self) -> str:
@@ -68,10 +93,45 @@ class Match:
         return str(self.metadata.get("title") or short_source(self.source))
 
 
+@dataclass(frozen=True)
+class Cause:
+    """A likely cause, quoted from a document: its text, the document's title, the section."""
+
+    cause: str
+    source: str
+    section: str  # root cause | causes | symptom
+
+
+@dataclass(frozen=True)
+class ErrorAnalysis:
+    signature: ErrorSignature
+    matches: tuple[Match, ...]  # best first
+    runbooks: tuple[Match, ...]
+    incidents: tuple[Match, ...]
+    causes: tuple[Cause, ...]
+
+
 def run_similar(
     *, text: str, service: str | None = None, severity: str | None = None, top: int = 5
 ) -> dict[str, Any]:
     """Past incidents like `text`, optionally only of one service and/or severity."""
+    search = similar_search(text, service=service, severity=severity, top=top)
+    return render_similar(search, similar(documents(retrieve(search))), top=top)
+
+
+def run_analyze(*, message: str, top: int = 5) -> dict[str, Any]:
+    """The error's signature, matching runbooks and incidents, and causes they name."""
+    signature = extract_signature(message)
+    search = analysis_search(signature, top=top)
+    return render_analysis(analyze_error(signature, documents(retrieve(search))), top=top)
+
+
+# --- what to search for (pure) -----------------------------------------------------------------
+
+
+def similar_search(text: str, *, service: str | None, severity: str | None, top: int) -> Search:
+    """Incidents only, of `service` and `severity` when given; BadRequest for a text, service
+    or severity the search could not use."""
     query = _query_text(text)
     conditions: list[dict[str, Any]] = [_equals("type", "incident")]
     applied: list[str] = []
@@ -93,16 +153,94 @@ def run_similar(
             )
         conditions.append(_equals("severity", level))
         applied.append(f"severity={level}")
+    return Search(query, _all_of(conditions), _fetch_count(top), tuple(applied))
 
-    matches = _retrieve(query, _all_of(conditions), number_of_results=_fetch_count(top))
-    incidents = [m for m in matches if m.kind == "incident"]
-    filters = f" ({', '.join(applied)})" if applied else ""
+
+def analysis_search(signature: ErrorSignature, *, top: int) -> Search:
+    """Runbooks and incidents of the signature's service (every document when it names none)."""
+    scope = _equals("service", signature.service) if signature.service else None
+    return Search(_analysis_query(signature), scope, _fetch_count(top))
+
+
+# --- analysis (pure) ---------------------------------------------------------------------------
+
+
+def documents(chunks: Iterable[Chunk]) -> list[Match]:
+    """Retrieve results as one match per source document, best score first."""
+    by_source: dict[str, Match] = {}
+    for chunk in chunks:
+        sections = _sections(chunk.text)
+        known = by_source.get(chunk.source)
+        if known is None:
+            by_source[chunk.source] = Match(
+                chunk.source, chunk.score, chunk.metadata, chunk.text, sections
+            )
+        elif chunk.score > known.score:
+            by_source[chunk.source] = replace(
+                known,
+                score=chunk.score,
+                metadata=chunk.metadata,
+                text=chunk.text,
+                sections={**known.sections, **sections},
+            )
+        else:
+            by_source[chunk.source] = replace(known, sections={**sections, **known.sections})
+    return sorted(by_source.values(), key=lambda m: -m.score)
+
+
+def similar(matches: Iterable[Match]) -> tuple[Match, ...]:
+    """The incidents among the matches (a document without a type is known by its path)."""
+    return tuple(m for m in matches if m.kind == "incident")
+
+
+def analyze_error(signature: ErrorSignature, matches: Sequence[Match]) -> ErrorAnalysis:
+    runbooks = tuple(m for m in matches if m.kind == "runbook")
+    incidents = tuple(m for m in matches if m.kind == "incident")
+    return ErrorAnalysis(
+        signature=signature,
+        matches=tuple(matches),
+        runbooks=runbooks,
+        incidents=incidents,
+        causes=likely_causes(signature, runbooks, incidents),
+    )
+
+
+def likely_causes(
+    signature: ErrorSignature, runbooks: Sequence[Match], incidents: Sequence[Match]
+) -> tuple[Cause, ...]:
+    """Extractive causes: the root-cause sentence of the top incidents, and the runbook symptom
+    lines the message matches, each with the document it comes from. Incidents first when they
+    score better, which is how closely they match this error."""
+    causes: list[tuple[float, Cause]] = []
+    for match in incidents[:MAX_CAUSES]:
+        root = match.sections.get("root_cause")
+        if root:
+            causes.append((match.score, Cause(_first_sentence(root), match.title, "root cause")))
+    for match in runbooks[:MAX_CAUSES]:
+        root = match.sections.get("root_cause")
+        if root:
+            causes.append((match.score, Cause(_first_sentence(root), match.title, "causes")))
+        line = _matching_line(match.sections.get("symptoms", ""), signature)
+        if line:
+            causes.append((match.score, Cause(line, match.title, "symptom")))
+    causes.sort(key=lambda c: -c[0])
+    unique: dict[str, Cause] = {}
+    for _, cause in causes:
+        unique.setdefault(cause.cause, cause)
+    return tuple(unique.values())[:MAX_CAUSES]
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+
+def render_similar(search: Search, incidents: Sequence[Match], *, top: int) -> dict[str, Any]:
+    filters = f" ({', '.join(search.applied)})" if search.applied else ""
     if not incidents:
         return tool_response(
-            summary=f"no similar past incidents found{filters} for: {_clip(query, 80)}",
+            summary=f"no similar past incidents found{filters} for: {_clip(search.query, 80)}",
             currency=None,
             notes=[REPHRASE_NOTE],
-            query=query,
+            query=search.query,
         )
     best = incidents[0]
     summary = (
@@ -114,20 +252,14 @@ def run_similar(
         items=[_item(m) for m in incidents],
         currency=None,
         top=top,
-        query=query,
+        query=search.query,
     )
 
 
-def run_analyze(*, message: str, top: int = 5) -> dict[str, Any]:
-    """The error's signature, matching runbooks and incidents, and causes they name."""
-    signature = extract_signature(message)
-    query = _analysis_query(signature)
-    scope = _equals("service", signature.service) if signature.service else None
-    matches = _retrieve(query, scope, number_of_results=_fetch_count(top))
-    runbooks = [m for m in matches if m.kind == "runbook"]
-    incidents = [m for m in matches if m.kind == "incident"]
+def render_analysis(analysis: ErrorAnalysis, *, top: int) -> dict[str, Any]:
+    signature, runbooks, incidents = analysis.signature, analysis.runbooks, analysis.incidents
     what = " ".join(p for p in (signature.service, signature.error_class) if p) or "error"
-    if not matches:
+    if not analysis.matches:
         scope_note = (
             [f"Searched only documents of service '{signature.service}' (from the signature)."]
             if signature.service
@@ -151,83 +283,47 @@ def run_analyze(*, message: str, top: int = 5) -> dict[str, Any]:
         notes.append(f"Searched documents of service '{signature.service}' (from the signature).")
     return tool_response(
         summary=f"{what}: " + "; ".join(parts) + ".",
-        items=[_item(m) for m in matches],
+        items=[_item(m) for m in analysis.matches],
         currency=None,
         top=top,
         notes=notes,
         signature=signature.as_dict(),
-        likely_causes=likely_causes(signature, runbooks, incidents),
+        likely_causes=[
+            {"cause": c.cause, "from": c.source, "section": c.section} for c in analysis.causes
+        ],
         runbooks=[m.title for m in runbooks[:MAX_RUNBOOK_TITLES]],
     )
-
-
-def likely_causes(
-    signature: ErrorSignature, runbooks: Sequence[Match], incidents: Sequence[Match]
-) -> list[dict[str, str]]:
-    """Extractive causes: the root-cause sentence of the top incidents, and the runbook symptom
-    lines the message matches, each with the document it comes from. Incidents first when they
-    score better, which is how closely they match this error."""
-    causes: list[tuple[float, dict[str, str]]] = []
-    for match in incidents[:MAX_CAUSES]:
-        root = match.sections.get("root_cause")
-        if root:
-            entry = {"cause": _first_sentence(root), "from": match.title, "section": "root cause"}
-            causes.append((match.score, entry))
-    for match in runbooks[:MAX_CAUSES]:
-        root = match.sections.get("root_cause")
-        if root:
-            entry = {"cause": _first_sentence(root), "from": match.title, "section": "causes"}
-            causes.append((match.score, entry))
-        line = _matching_line(match.sections.get("symptoms", ""), signature)
-        if line:
-            causes.append((match.score, {"cause": line, "from": match.title, "section": "symptom"}))
-    causes.sort(key=lambda c: -c[0])
-    unique: dict[str, dict[str, str]] = {}
-    for _, entry in causes:
-        unique.setdefault(entry["cause"], entry)
-    return list(unique.values())[:MAX_CAUSES]
 
 
 # --- retrieval -----------------------------------------------------------------------------
 
 
-def _retrieve(
-    query: str, filter_: Mapping[str, Any] | None, *, number_of_results: int
-) -> list[Match]:
+def retrieve(search: Search) -> list[Chunk]:
+    """The one AWS call: Retrieve on the configured knowledge base, errors as domain errors."""
     knowledge_base_id = _knowledge_base_id()
-    search: dict[str, Any] = {"numberOfResults": number_of_results}
-    if filter_:
-        search["filter"] = dict(filter_)
+    configuration: dict[str, Any] = {"numberOfResults": search.number_of_results}
+    if search.metadata_filter:
+        configuration["filter"] = dict(search.metadata_filter)
     try:
         response = aws.client(SERVICE).retrieve(
             knowledgeBaseId=knowledge_base_id,
-            retrievalQuery={"text": query},
-            retrievalConfiguration={"vectorSearchConfiguration": search},
+            retrievalQuery={"text": search.query},
+            retrievalConfiguration={"vectorSearchConfiguration": configuration},
         )
     except aws.errors() as error:
         raise _mapped(error, knowledge_base_id) from error
-    return documents(response.get("retrievalResults", []))
+    return [chunk_record(result) for result in response.get("retrievalResults", [])]
 
 
-def documents(results: Iterable[Mapping[str, Any]]) -> list[Match]:
-    """Retrieve results as one match per source document, best score first."""
-    by_source: dict[str, Match] = {}
-    for result in results:
-        metadata = result.get("metadata") or {}
-        source = _source_uri(result, metadata)
-        score = float(result.get("score") or 0.0)
-        text = str((result.get("content") or {}).get("text") or "")
-        sections = _sections(text)
-        known = by_source.get(source)
-        if known is None:
-            by_source[source] = Match(source, score, metadata, text, sections)
-            continue
-        if score > known.score:
-            known.score, known.metadata, known.text = score, metadata, text
-            known.sections = {**known.sections, **sections}
-        else:
-            known.sections = {**sections, **known.sections}
-    return sorted(by_source.values(), key=lambda m: -m.score)
+def chunk_record(result: Mapping[str, Any]) -> Chunk:
+    """A Retrieve result as a record; its source is the document's URI."""
+    metadata = result.get("metadata") or {}
+    return Chunk(
+        source=_source_uri(result, metadata),
+        score=float(result.get("score") or 0.0),
+        text=str((result.get("content") or {}).get("text") or ""),
+        metadata=metadata,
+    )
 
 
 def _source_uri(result: Mapping[str, Any], metadata: Mapping[str, Any]) -> str:

@@ -1,5 +1,9 @@
 """Find a resource by ID, name or tag (key=value) across EC2, RDS, Lambda and ECS in one region.
 
+`run` is fetch -> analyze -> render: `fetch` makes the AWS calls and turns their answers into
+records, `analyze` matches them against the query and orders the matches (pure), `render`
+writes the tool response.
+
 Bounded whatever the account's size:
 - EC2 DescribeInstances: by ID (one call), by tag (server-side tag filter), or by Name tag
   (case-insensitive substring, checked here); at most 10 pages of 1,000;
@@ -11,7 +15,7 @@ A service that cannot be read, or a cap that is reached, is a note; the others s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -35,6 +39,8 @@ ECS_DESCRIBE_BATCH = 10
 TYPE_ORDER = {"ec2": 0, "rds": 1, "lambda": 2, "ecs": 3}
 EC2_NOT_FOUND = {"InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed"}
 
+Value = str | int | bool | None  # what a resource's placement and details hold
+
 
 @dataclass(frozen=True)
 class Query:
@@ -51,7 +57,7 @@ class Query:
         wanted = self.text.lower()
         return not self.is_tag and any(wanted in c.lower() for c in candidates if c)
 
-    def tags(self, tags: dict[str, str]) -> bool:
+    def tags(self, tags: Mapping[str, str]) -> bool:
         """The key=value tag, exact (tags are case-sensitive in AWS)."""
         return self.is_tag and tags.get(self.tag_key or "") == self.tag_value
 
@@ -60,64 +66,115 @@ class Query:
         return any(wanted == c.lower() for c in candidates if c)
 
 
-@dataclass
-class Search:
-    items: list[dict[str, Any]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    searched: dict[str, int] = field(default_factory=dict)  # service -> resources looked at
+# --- records: what the services answered -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One EC2 instance."""
+
+    instance_id: str
+    state: str = ""
+    instance_type: str = ""
+    az: str = ""
+    subnet: str = ""
+    vpc: str = ""
+    private_ip: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.tags.get("Name", "")
+
+
+@dataclass(frozen=True)
+class Database:
+    """One RDS DB instance."""
+
+    identifier: str
+    status: str = ""
+    db_class: str = ""
+    engine: str = ""
+    engine_version: str = ""
+    az: str = ""
+    multi_az: bool = False
+    vpc: str = ""
+    address: str = ""
+    port: int | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Function:
+    """One Lambda function whose name contains what was searched for; `tags` is None when
+    they were not read (ListTags is one call per function)."""
+
+    name: str
+    state: str = ""
+    memory_mb: int | None = None
+    runtime: str = ""
+    timeout_s: int | None = None
+    last_modified: str = ""
+    vpc: str = ""
+    subnets: tuple[str, ...] = ()
+    tags: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Service:
+    """One described ECS service."""
+
+    cluster: str
+    name: str
+    status: str = ""
+    launch_type: str = ""
+    desired: int | None = None
+    running: int | None = None
+    task_definition: str = ""
+    subnets: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    instances: tuple[Instance, ...] = ()
+    databases: tuple[Database, ...] = ()
+    functions: tuple[Function, ...] = ()
+    services: tuple[Service, ...] = ()
+    searched: tuple[tuple[str, int], ...] = ()  # ("EC2 instances", 12): what was looked at
+    notes: tuple[str, ...] = ()
+
+
+# --- the analysis's answer ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A match, as the answer shows it (empty placement and details are left out there)."""
+
+    kind: str  # ec2 | rds | lambda | ecs
+    resource_id: str
+    name: str
+    state: str
+    size: str
+    placement: tuple[tuple[str, Value], ...]
+    details: tuple[tuple[str, Value], ...]
+    tags: Mapping[str, str]
+    exact: bool  # the query is its ID or name, not part of it
+
+
+@dataclass(frozen=True)
+class Matches:
+    resources: tuple[Resource, ...]  # exact matches first, then by type, then by ID
+    by_type: tuple[tuple[str, int], ...]  # in the order the resources come
+    searched: tuple[tuple[str, int], ...]
+    notes: tuple[str, ...] = ()
 
 
 def run(*, query: str, region: str | None, top: int) -> dict[str, Any]:
     parsed = parse(query)
     chosen = resolve_region(region)
-    search = Search()
-    searches: dict[str, Callable[[Query, str, Search], None]] = {
-        "EC2": _ec2,
-        "RDS": _rds,
-        "Lambda": _lambda,
-        "ECS": _ecs,
-    }
-    read_each(
-        {service: partial(look, parsed, chosen, search) for service, look in searches.items()},
-        what="searched",
-        where=chosen,
-        notes=search.notes,
-    )
-
-    ordered = sorted(search.items, key=lambda i: (not i["_exact"], TYPE_ORDER[i["type"]], i["id"]))
-    items = [{k: v for k, v in i.items() if k != "_exact"} for i in ordered]
-    how = f"tag {parsed.tag_key}={parsed.tag_value}" if parsed.is_tag else f"'{parsed.text}'"
-    if items:
-        counts: dict[str, int] = {}
-        for item in items:
-            counts[item["type"]] = counts.get(item["type"], 0) + 1
-        first = items[0]
-        summary = (
-            f"{len(items)} resource(s) match {how} in {chosen} ("
-            + ", ".join(f"{t} {n}" for t, n in counts.items())
-            + f"); first: {first['type']} {first['id']}"
-            + (f" ({first['state']})" if first.get("state") else "")
-        )
-    else:
-        summary = f"nothing matched {how} in {chosen}"
-        looked = ", ".join(f"{n} {what}" for what, n in search.searched.items())
-        search.notes.append(
-            f"searched {looked or 'nothing'} in {chosen} by "
-            + (
-                "exact tag key and value"
-                if parsed.is_tag
-                else "ID and name (case-insensitive substring)"
-            )
-            + "; try another region, a shorter name, or a key=value tag."
-        )
-    return tool_response(
-        summary=summary,
-        items=items,
-        currency=None,
-        notes=search.notes,
-        top=top,
-        region=chosen,
-    )
+    return render(analyze(fetch(parsed, chosen), parsed), query=parsed, region=chosen, top=top)
 
 
 def parse(query: str) -> Query:
@@ -137,111 +194,297 @@ def parse(query: str) -> Query:
     return Query(text=text)
 
 
-# --- EC2 -------------------------------------------------------------------------------------
+# --- analysis (pure) ---------------------------------------------------------------------------
 
 
-def _ec2(query: Query, region: str, search: Search) -> None:
+def analyze(fetched: Fetched, query: Query) -> Matches:
+    """The records that match `query`, exact matches first, then EC2, RDS, Lambda, ECS, then
+    by ID; and how many of each type matched."""
+    found = [
+        *ec2_matches(fetched.instances, query),
+        *rds_matches(fetched.databases, query),
+        *lambda_matches(fetched.functions, query),
+        *ecs_matches(fetched.services, query),
+    ]
+    ordered = tuple(sorted(found, key=lambda r: (not r.exact, TYPE_ORDER[r.kind], r.resource_id)))
+    counts: dict[str, int] = {}
+    for resource in ordered:
+        counts[resource.kind] = counts.get(resource.kind, 0) + 1
+    return Matches(
+        resources=ordered,
+        by_type=tuple(counts.items()),
+        searched=fetched.searched,
+        notes=fetched.notes,
+    )
+
+
+def ec2_matches(instances: Iterable[Instance], query: Query) -> Iterator[Resource]:
+    """A tag query was answered by EC2's own filter: every instance it returned matches."""
+    for instance in instances:
+        if query.is_tag or query.exact(instance.instance_id) or query.names(instance.name):
+            yield Resource(
+                kind="ec2",
+                resource_id=instance.instance_id,
+                name=instance.name,
+                state=instance.state,
+                size=instance.instance_type,
+                placement=(("az", instance.az), ("subnet", instance.subnet), ("vpc", instance.vpc)),
+                details=(("private_ip", instance.private_ip),),
+                tags=instance.tags,
+                exact=query.exact(instance.instance_id, instance.name),
+            )
+
+
+def rds_matches(databases: Iterable[Database], query: Query) -> Iterator[Resource]:
+    for db in databases:
+        if not (query.tags(db.tags) or query.names(db.identifier)):
+            continue
+        endpoint = f"{db.address}:{db.port}" if db.address and db.port else db.address
+        yield Resource(
+            kind="rds",
+            resource_id=db.identifier,
+            name=db.identifier,
+            state=db.status,
+            size=db.db_class,
+            placement=(("az", db.az), ("multi_az", db.multi_az), ("vpc", db.vpc)),
+            details=(
+                ("engine", f"{db.engine} {db.engine_version}".strip()),
+                ("endpoint", endpoint),
+            ),
+            tags=db.tags,
+            exact=query.exact(db.identifier),
+        )
+
+
+def lambda_matches(functions: Iterable[Function], query: Query) -> Iterator[Resource]:
+    """Functions were listed because their name contains the searched text (a tag query's
+    value); a tag query matches only those whose tags were read and carry the tag."""
+    for function in functions:
+        if query.is_tag and (function.tags is None or not query.tags(function.tags)):
+            continue
+        yield Resource(
+            kind="lambda",
+            resource_id=function.name,
+            name=function.name,
+            state=function.state,
+            size=f"{function.memory_mb} MB" if function.memory_mb else "",
+            placement=(("vpc", function.vpc), ("subnets", ",".join(function.subnets))),
+            details=(
+                ("runtime", function.runtime),
+                ("timeout_s", function.timeout_s),
+                ("last_modified", function.last_modified),
+            ),
+            tags=function.tags or {},
+            exact=not query.is_tag and query.exact(function.name),
+        )
+
+
+def ecs_matches(services: Iterable[Service], query: Query) -> Iterator[Resource]:
+    """Services were described because their name matched, or (tag query) all of them."""
+    for service in services:
+        if query.is_tag and not query.tags(service.tags):
+            continue
+        full_name = f"{service.cluster}/{service.name}"
+        yield Resource(
+            kind="ecs",
+            resource_id=full_name,
+            name=service.name,
+            state=service.status,
+            size=service.launch_type,
+            placement=(("subnets", ",".join(service.subnets)),),
+            details=(
+                ("desired", service.desired),
+                ("running", service.running),
+                ("task_definition", service.task_definition.rsplit("/", 1)[-1]),
+            ),
+            tags=service.tags,
+            exact=not query.is_tag and query.exact(full_name, service.name),
+        )
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+
+def render(matches: Matches, *, query: Query, region: str, top: int) -> dict[str, Any]:
+    items = [resource_item(r) for r in matches.resources]
+    notes = list(matches.notes)
+    how = f"tag {query.tag_key}={query.tag_value}" if query.is_tag else f"'{query.text}'"
+    if items:
+        first = items[0]
+        summary = (
+            f"{len(items)} resource(s) match {how} in {region} ("
+            + ", ".join(f"{t} {n}" for t, n in matches.by_type)
+            + f"); first: {first['type']} {first['id']}"
+            + (f" ({first['state']})" if first.get("state") else "")
+        )
+    else:
+        summary = f"nothing matched {how} in {region}"
+        looked = ", ".join(f"{n} {what}" for what, n in matches.searched)
+        notes.append(
+            f"searched {looked or 'nothing'} in {region} by "
+            + (
+                "exact tag key and value"
+                if query.is_tag
+                else "ID and name (case-insensitive substring)"
+            )
+            + "; try another region, a shorter name, or a key=value tag."
+        )
+    return tool_response(
+        summary=summary,
+        items=items,
+        currency=None,
+        notes=notes,
+        top=top,
+        region=region,
+    )
+
+
+def resource_item(resource: Resource) -> dict[str, Any]:
+    """type, id, name (when it differs), state, size, placement, details, the first 8 tags by
+    key and how many more there are; empty values left out."""
+    item: dict[str, Any] = {"type": resource.kind, "id": resource.resource_id}
+    if resource.name and resource.name != resource.resource_id:
+        item["name"] = resource.name
+    item.update(_compact({"state": resource.state, "size": resource.size}))
+    placement = _compact(dict(resource.placement))
+    if placement:
+        item["placement"] = placement
+    item.update(_compact(dict(resource.details)))
+    tags = resource.tags
+    shown = {k: tags[k] for k in sorted(tags)[:MAX_TAGS]}
+    if shown:
+        item["tags"] = shown
+    if len(tags) > MAX_TAGS:
+        item["tags_omitted"] = len(tags) - MAX_TAGS
+    return item
+
+
+def _compact(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v not in ("", None)}
+
+
+# --- fetching (AWS) ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Collected:
+    """What the services answered so far (one that fails part-way keeps what it read, as
+    far as it had got)."""
+
+    instances: list[Instance] = field(default_factory=list)
+    databases: list[Database] = field(default_factory=list)
+    functions: list[Function] = field(default_factory=list)
+    services: list[Service] = field(default_factory=list)
+    searched: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def fetch(query: Query, region: str) -> Fetched:
+    """Read every service; one that fails is a note."""
+    readers: dict[str, Callable[[Query, str, _Collected], None]] = {
+        "EC2": _fetch_ec2,
+        "RDS": _fetch_rds,
+        "Lambda": _fetch_lambda,
+        "ECS": _fetch_ecs,
+    }
+    collected = _Collected()
+    read_each(
+        {service: partial(read, query, region, collected) for service, read in readers.items()},
+        what="searched",
+        where=region,
+        notes=collected.notes,
+    )
+    return Fetched(
+        instances=tuple(collected.instances),
+        databases=tuple(collected.databases),
+        functions=tuple(collected.functions),
+        services=tuple(collected.services),
+        searched=tuple(collected.searched.items()),
+        notes=tuple(collected.notes),
+    )
+
+
+def _fetch_ec2(query: Query, region: str, into: _Collected) -> None:
+    """An ID is one DescribeInstances call; a tag filters on EC2's side; a name reads the
+    first 10 pages. Instances count only once every page has been read."""
     client = aws.client("ec2", region)
     if not query.is_tag and query.text.startswith("i-"):
         try:
-            answer = client.describe_instances(InstanceIds=[query.text])
+            pages = [client.describe_instances(InstanceIds=[query.text])]
         except aws.errors() as error:
             if aws.error_code(error) in EC2_NOT_FOUND:
-                search.searched["EC2 instances"] = 0
+                into.searched["EC2 instances"] = 0
                 return
             raise
-        pages = [answer]
     else:
         request: dict[str, Any] = {"PaginationConfig": {"PageSize": EC2_PAGE_SIZE}}
         if query.is_tag:
             request["Filters"] = [{"Name": f"tag:{query.tag_key}", "Values": [query.tag_value]}]
         pages = []
+        # A page cap, not an item cap: MaxItems would count reservations, not pages.
         for page in client.get_paginator("describe_instances").paginate(**request):
             pages.append(page)
             if len(pages) >= EC2_MAX_PAGES and page.get("NextToken"):
-                search.notes.append(
+                into.notes.append(
                     f"EC2: only the first {len(pages)} pages of instances were checked."
                 )
                 break
-    seen = 0
-    for page in pages:
-        for reservation in page.get("Reservations", []):
-            for instance in reservation.get("Instances", []):
-                seen += 1
-                tags = _tag_dict(instance.get("Tags"))
-                instance_id = str(instance.get("InstanceId", ""))
-                name = tags.get("Name", "")
-                if query.is_tag or query.exact(instance_id) or query.names(name):
-                    search.items.append(_ec2_item(instance, tags, query.exact(instance_id, name)))
-    search.searched["EC2 instances"] = seen
+    instances = [
+        instance_record(instance)
+        for page in pages
+        for reservation in page.get("Reservations", [])
+        for instance in reservation.get("Instances", [])
+    ]
+    into.instances.extend(instances)
+    into.searched["EC2 instances"] = len(instances)
 
 
-def _ec2_item(instance: dict[str, Any], tags: dict[str, str], exact: bool) -> dict[str, Any]:
-    placement = {
-        "az": instance.get("Placement", {}).get("AvailabilityZone", ""),
-        "subnet": instance.get("SubnetId", ""),
-        "vpc": instance.get("VpcId", ""),
-    }
-    return _item(
-        "ec2",
-        str(instance.get("InstanceId", "")),
-        tags.get("Name", ""),
-        instance.get("State", {}).get("Name", ""),
-        instance.get("InstanceType", ""),
-        placement,
-        tags,
-        exact,
+def instance_record(instance: dict[str, Any]) -> Instance:
+    placement = instance.get("Placement", {})
+    return Instance(
+        instance_id=str(instance.get("InstanceId", "")),
+        state=instance.get("State", {}).get("Name", ""),
+        instance_type=instance.get("InstanceType", ""),
+        az=placement.get("AvailabilityZone", ""),
+        subnet=instance.get("SubnetId", ""),
+        vpc=instance.get("VpcId", ""),
         private_ip=instance.get("PrivateIpAddress", ""),
+        tags=_tag_dict(instance.get("Tags")),
     )
 
 
-# --- RDS -------------------------------------------------------------------------------------
-
-
-def _rds(query: Query, region: str, search: Search) -> None:
+def _fetch_rds(query: Query, region: str, into: _Collected) -> None:  # noqa: ARG001
     paginator = aws.client("rds", region).get_paginator("describe_db_instances")
     seen = 0
     for pages, page in enumerate(paginator.paginate(), start=1):
-        for db in page.get("DBInstances", []):
-            seen += 1
-            identifier = str(db.get("DBInstanceIdentifier", ""))
-            tags = _tag_dict(db.get("TagList"))
-            if query.tags(tags) or query.names(identifier):
-                search.items.append(_rds_item(db, tags, query.exact(identifier)))
+        databases = [database_record(db) for db in page.get("DBInstances", [])]
+        seen += len(databases)
+        into.databases.extend(databases)
         if pages >= RDS_MAX_PAGES and page.get("Marker"):
-            search.notes.append(f"RDS: only the first {pages} pages of DB instances were checked.")
+            into.notes.append(f"RDS: only the first {pages} pages of DB instances were checked.")
             break
-    search.searched["RDS DB instances"] = seen
+    into.searched["RDS DB instances"] = seen
 
 
-def _rds_item(db: dict[str, Any], tags: dict[str, str], exact: bool) -> dict[str, Any]:
+def database_record(db: dict[str, Any]) -> Database:
     subnets = db.get("DBSubnetGroup", {}) or {}
-    placement = {
-        "az": db.get("AvailabilityZone", ""),
-        "multi_az": bool(db.get("MultiAZ", False)),
-        "vpc": subnets.get("VpcId", ""),
-    }
     endpoint = db.get("Endpoint") or {}
-    address = endpoint.get("Address", "")
-    identifier = str(db.get("DBInstanceIdentifier", ""))
-    return _item(
-        "rds",
-        identifier,
-        identifier,
-        db.get("DBInstanceStatus", ""),
-        db.get("DBInstanceClass", ""),
-        placement,
-        tags,
-        exact,
-        engine=f"{db.get('Engine', '')} {db.get('EngineVersion', '')}".strip(),
-        endpoint=f"{address}:{endpoint['Port']}" if address and endpoint.get("Port") else address,
+    return Database(
+        identifier=str(db.get("DBInstanceIdentifier", "")),
+        status=db.get("DBInstanceStatus", ""),
+        db_class=db.get("DBInstanceClass", ""),
+        engine=db.get("Engine", ""),
+        engine_version=db.get("EngineVersion", ""),
+        az=db.get("AvailabilityZone", ""),
+        multi_az=bool(db.get("MultiAZ", False)),
+        vpc=subnets.get("VpcId", ""),
+        address=endpoint.get("Address", ""),
+        port=endpoint.get("Port"),
+        tags=_tag_dict(db.get("TagList")),
     )
 
 
-# --- Lambda ----------------------------------------------------------------------------------
-
-
-def _lambda(query: Query, region: str, search: Search) -> None:
+def _fetch_lambda(query: Query, region: str, into: _Collected) -> None:
     client = aws.client("lambda", region)
     seen = 0
     candidates: list[dict[str, Any]] = []
@@ -255,55 +498,45 @@ def _lambda(query: Query, region: str, search: Search) -> None:
             if wanted.lower() in name.lower():
                 candidates.append(function)
         if pages >= LAMBDA_MAX_PAGES and page.get("NextMarker"):
-            search.notes.append(f"Lambda: only the first {pages} pages of functions were checked.")
+            into.notes.append(f"Lambda: only the first {pages} pages of functions were checked.")
             break
-    search.searched["Lambda functions"] = seen
+    into.searched["Lambda functions"] = seen
     if query.is_tag:
-        search.notes.append(
+        into.notes.append(
             "Lambda functions are matched on tags only when their name contains "
             f"'{query.tag_value}' (tags need one call per function)."
         )
-    tagged = candidates[:LAMBDA_MAX_TAG_CALLS]
     if len(candidates) > LAMBDA_MAX_TAG_CALLS:
-        search.notes.append(
+        into.notes.append(
             f"Lambda: tags read for the first {LAMBDA_MAX_TAG_CALLS} of {len(candidates)} "
             "matching functions; the rest are "
             + ("not checked." if query.is_tag else "listed without tags.")
         )
     for index, function in enumerate(candidates):
-        tags: dict[str, str] = {}
-        if index < len(tagged) and function.get("FunctionArn"):
+        tags: dict[str, str] | None = None
+        if index < LAMBDA_MAX_TAG_CALLS and function.get("FunctionArn"):
             tags = dict(client.list_tags(Resource=function["FunctionArn"]).get("Tags", {}))
-        elif query.is_tag:
-            continue
-        if query.is_tag and not query.tags(tags):
-            continue
-        search.items.append(_lambda_item(function, tags, query))
+        into.functions.append(function_record(function, tags))
 
 
-def _lambda_item(function: dict[str, Any], tags: dict[str, str], query: Query) -> dict[str, Any]:
-    name = str(function.get("FunctionName", ""))
+def function_record(function: dict[str, Any], tags: Mapping[str, str] | None) -> Function:
     vpc = function.get("VpcConfig") or {}
-    placement = {"vpc": vpc.get("VpcId", ""), "subnets": ",".join(vpc.get("SubnetIds", []))}
-    return _item(
-        "lambda",
-        name,
-        name,
-        function.get("State", ""),
-        f"{function['MemorySize']} MB" if function.get("MemorySize") else "",
-        placement,
-        tags,
-        not query.is_tag and query.exact(name),
+    return Function(
+        name=str(function.get("FunctionName", "")),
+        state=function.get("State", ""),
+        memory_mb=function.get("MemorySize"),
         runtime=function.get("Runtime", ""),
         timeout_s=function.get("Timeout"),
         last_modified=function.get("LastModified", ""),
+        vpc=vpc.get("VpcId", ""),
+        subnets=tuple(vpc.get("SubnetIds", [])),
+        tags=tags,
     )
 
 
-# --- ECS -------------------------------------------------------------------------------------
-
-
-def _ecs(query: Query, region: str, search: Search) -> None:
+def _fetch_ecs(query: Query, region: str, into: _Collected) -> None:
+    """Services whose 'cluster/service' matches a name query are described, 10 a call (with
+    their tags); a tag query describes every service, since tags are only there."""
     client = aws.client("ecs", region)
     budget = ecs.CallBudget(ECS_MAX_CALLS)
     clusters = ecs.cluster_arns(client, budget)
@@ -316,9 +549,7 @@ def _ecs(query: Query, region: str, search: Search) -> None:
         wanted: list[str] = []
         for arn in ecs.service_arns(client, cluster_arn, budget):
             seen += 1
-            service = arn.rsplit("/", 1)[-1]
-            # Tags are only in DescribeServices: a tag query describes every service.
-            if query.is_tag or query.names(f"{cluster}/{service}"):
+            if query.is_tag or query.names(f"{cluster}/{arn.rsplit('/', 1)[-1]}"):
                 wanted.append(arn)
         for offset in range(0, len(wanted), ECS_DESCRIBE_BATCH):
             if not budget.spend():
@@ -328,77 +559,33 @@ def _ecs(query: Query, region: str, search: Search) -> None:
                 services=wanted[offset : offset + ECS_DESCRIBE_BATCH],
                 include=["TAGS"],
             )
-            for service in described.get("services", []):
-                tags = {
-                    str(t.get("key", "")): str(t.get("value", ""))
-                    for t in service.get("tags", []) or []
-                }
-                if query.is_tag and not query.tags(tags):
-                    continue
-                search.items.append(_ecs_item(cluster, service, tags, query))
-    search.searched["ECS services"] = seen
+            into.services.extend(
+                service_record(cluster, service) for service in described.get("services", [])
+            )
+    into.searched["ECS services"] = seen
     if budget.capped:
-        search.notes.append(
+        into.notes.append(
             f"ECS: stopped after {ECS_MAX_CALLS} API calls; some clusters or services were "
             "not checked."
         )
 
 
-def _ecs_item(
-    cluster: str, service: dict[str, Any], tags: dict[str, str], query: Query
-) -> dict[str, Any]:
-    name = str(service.get("serviceName", ""))
+def service_record(cluster: str, service: dict[str, Any]) -> Service:
     network = (service.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
-    placement = {"subnets": ",".join(network.get("subnets", []))}
-    return _item(
-        "ecs",
-        f"{cluster}/{name}",
-        name,
-        service.get("status", ""),
-        service.get("launchType", ""),
-        placement,
-        tags,
-        not query.is_tag and query.exact(f"{cluster}/{name}", name),
+    return Service(
+        cluster=cluster,
+        name=str(service.get("serviceName", "")),
+        status=service.get("status", ""),
+        launch_type=service.get("launchType", ""),
         desired=service.get("desiredCount"),
         running=service.get("runningCount"),
-        task_definition=str(service.get("taskDefinition", "")).rsplit("/", 1)[-1],
+        task_definition=str(service.get("taskDefinition", "")),
+        subnets=tuple(network.get("subnets", [])),
+        tags={
+            str(t.get("key", "")): str(t.get("value", "")) for t in service.get("tags", []) or []
+        },
     )
-
-
-# --- helpers ---------------------------------------------------------------------------------
-
-
-def _item(
-    kind: str,
-    resource_id: str,
-    name: str,
-    state: str,
-    size: str,
-    placement: dict[str, Any],
-    tags: dict[str, str],
-    exact: bool,
-    **extra: Any,
-) -> dict[str, Any]:
-    item: dict[str, Any] = {"type": kind, "id": resource_id}
-    if name and name != resource_id:
-        item["name"] = name
-    item.update(_compact({"state": state, "size": size}))
-    kept_placement = _compact(placement)
-    if kept_placement:
-        item["placement"] = kept_placement
-    item.update(_compact(extra))
-    shown = {k: tags[k] for k in sorted(tags)[:MAX_TAGS]}
-    if shown:
-        item["tags"] = shown
-    if len(tags) > MAX_TAGS:
-        item["tags_omitted"] = len(tags) - MAX_TAGS
-    item["_exact"] = exact
-    return item
 
 
 def _tag_dict(tags: Any) -> dict[str, str]:
     return {str(t.get("Key", "")): str(t.get("Value", "")) for t in tags or []}
-
-
-def _compact(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v not in ("", None)}

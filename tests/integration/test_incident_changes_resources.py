@@ -374,6 +374,66 @@ def test_changes_caps_and_failed_source(account: None, trail: Stubber, stacks: S
     ]
 
 
+def test_changes_ten_full_pages_without_a_next_token_are_not_capped(
+    account: None, trail: Stubber, stacks: Stubber
+) -> None:
+    for page in range(10):
+        events = [
+            trail_event("PutObject", NOW - (page * 50 + n + 1) * MINUTE, f"bucket-{page}-{n}")
+            for n in range(50)
+        ]
+        last = page == 9
+        expect_trail(
+            trail,
+            events,
+            token=f"t{page}" if page else None,
+            next_token=None if last else f"t{page + 1}",
+        )
+    expect_stacks(stacks, [])
+
+    status, body = invoke(handler, CHANGES, top=1)
+
+    assert status == 200
+    assert body["by_source"] == {"cloudtrail": 500, "cloudformation": 0, "lambda": 0, "ecs": 0}
+    assert body["notes"] == []  # every page was read: nothing to say about older events
+
+
+def test_changes_stop_at_500_events_before_ten_pages(
+    account: None, trail: Stubber, stacks: Stubber
+) -> None:
+    for page in range(2):
+        events = [
+            trail_event("PutObject", NOW - (page * 250 + n + 1) * MINUTE, f"b-{page}-{n}")
+            for n in range(250)
+        ]
+        expect_trail(trail, events, token=f"t{page}" if page else None, next_token=f"t{page + 1}")
+    expect_stacks(stacks, [])
+
+    status, body = invoke(handler, CHANGES, top=1)
+
+    assert status == 200
+    assert body["by_source"]["cloudtrail"] == 500
+    assert body["notes"] == [
+        "CloudTrail: stopped after 500 events (2 pages); older write events in the window are "
+        "not shown. Narrow the window or pass a resource."
+    ]
+
+
+def test_changes_keep_what_a_failing_source_read_before_it_failed(
+    account: None, trail: Stubber, stacks: Stubber
+) -> None:
+    expect_trail(trail, [trail_event("RunInstances", NOW - HOUR, "i-0abc")], next_token="page-2")
+    trail.add_client_error("lookup_events", service_error_code="ThrottlingException")
+    expect_stacks(stacks, [])
+
+    status, body = invoke(handler, CHANGES)
+
+    assert status == 200
+    assert body["by_source"] == {"cloudformation": 0, "lambda": 0, "ecs": 0}
+    assert [(i["source"], i["resource"]) for i in body["items"]] == [("cloudtrail", "i-0abc")]
+    assert body["notes"] == ["cloudtrail could not be read in us-east-1 (ThrottlingException)."]
+
+
 def test_changes_nothing_found(account: None, trail: Stubber, stacks: Stubber) -> None:
     expect_trail(trail, [], hours=1)
     expect_stacks(stacks, [])
@@ -833,3 +893,38 @@ def test_describe_bad_requests(account: None, parameters: dict[str, Any], messag
 
     assert status == 400
     assert body["error"].startswith(message)
+
+
+def test_describe_a_failing_service_is_a_note_and_the_others_answer(
+    estate: dict[str, str], stub_aws: Callable[[str], Stubber]
+) -> None:
+    stub_aws("rds").add_client_error(
+        "describe_db_instances", service_error_code="AccessDenied", http_status_code=403
+    )
+
+    status, body = invoke(handler, DESCRIBE, query="zzz")
+
+    assert status == 200
+    assert body["summary"] == "nothing matched 'zzz' in us-east-1"
+    assert body["notes"] == [
+        "RDS could not be searched in us-east-1 (AccessDenied).",
+        "searched 2 EC2 instances, 3 Lambda functions, 2 ECS services in us-east-1 by ID and "
+        "name (case-insensitive substring); try another region, a shorter name, or a key=value "
+        "tag.",
+    ]
+
+
+def test_describe_reads_lambda_tags_for_at_most_20_functions(account: None) -> None:
+    for n in range(21):
+        create_function(f"payments-{n:02d}", modified=NOW - HOUR, tags={"team": "payments"})
+
+    status, body = invoke(handler, DESCRIBE, query="team=payments", top=25)
+
+    assert status == 200
+    functions = [i["id"] for i in body["items"] if i["type"] == "lambda"]
+    assert len(functions) == 20
+    assert body["notes"] == [
+        "Lambda functions are matched on tags only when their name contains 'payments' (tags "
+        "need one call per function).",
+        "Lambda: tags read for the first 20 of 21 matching functions; the rest are not checked.",
+    ]

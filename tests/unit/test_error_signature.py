@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from incident_analysis.signature import MAX_MESSAGE_CHARS, SERVICES, extract_signature
 
 from infra.corpus import validate_corpus
@@ -215,3 +217,43 @@ def test_every_service_the_signature_names_has_documents_in_the_corpus() -> None
     corpus_services = {str(d.attributes["service"]) for d in documents}
     assert set(SERVICES) <= corpus_services
     assert extract_signature(PG_TIMEOUT).service in SERVICES
+
+
+messages = st.text(min_size=1, max_size=600).filter(str.strip)
+
+
+@given(messages)
+def test_any_message_has_a_bounded_signature_with_nothing_empty_shown(message: str) -> None:
+    signature = extract_signature(message)
+
+    assert signature.service is None or signature.service in SERVICES
+    assert bool(signature.service) == bool(signature.service_evidence)
+    assert len(signature.service_evidence) <= 4
+    assert len(signature.codes) <= 8
+    assert len(set(signature.codes)) == len(signature.codes)
+    assert len(signature.resources) <= 8
+    assert len(set(signature.resources)) == len(signature.resources)
+    assert len(signature.query) <= 400
+    assert signature.language == ("ko" if any("\uac00" <= c <= "\ud7a3" for c in message) else "en")
+    assert all(value not in (None, "", []) for value in signature.as_dict().values())
+
+
+words = st.lists(
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=8), min_size=1, max_size=6
+).map(" ".join)
+noise = st.one_of(
+    st.from_regex(r"i-[0-9a-f]{17}", fullmatch=True),
+    st.from_regex(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", fullmatch=True),
+    st.from_regex(r"10\.[0-9]{1,2}\.[0-9]{1,3}\.[0-9]{1,3}", fullmatch=True),
+    st.from_regex(r"2026-1[0-2]-[0-2][0-9]T0[0-9]:[0-5][0-9]:[0-5][0-9]Z", fullmatch=True),
+)
+
+
+@given(before=words, value=noise, after=words)
+def test_ids_addresses_and_timestamps_never_reach_the_query(
+    before: str, value: str, after: str
+) -> None:
+    query = extract_signature(f"{before} {value} {after}").query
+
+    assert value not in query
+    assert query == f"{before} {after}"
