@@ -200,12 +200,20 @@ def find_similar_incidents(
     service: Annotated[
         str | None, Query(description="Only incidents of this service, e.g. rds, lambda, eks.")
     ] = None,
-    severity: Annotated[str | None, one_of(SEVERITIES, "Only incidents of this severity.")] = None,
+    severity: Annotated[
+        str | None, one_of(SEVERITIES, "Only incidents of this severity (sev1 is the most severe).")
+    ] = None,
     top: Annotated[int, Query(description="How many incidents (1-10).", ge=1, le=10)] = 5,
 ) -> dict[str, Any]:
     from incident_analysis import knowledge
 
-    return knowledge.run_similar(text=text, service=service, severity=severity, top=top)
+    return knowledge.run_similar(
+        knowledge_base_id=settings().knowledge_base_id,
+        text=text,
+        service=service,
+        severity=severity,
+        top=top,
+    )
 
 
 @app.get(
@@ -223,4 +231,6 @@ def analyze_error_message(
 ) -> dict[str, Any]:
     from incident_analysis import knowledge
 
-    return knowledge.run_analyze(message=message, top=top)
+    return knowledge.run_analyze(
+        knowledge_base_id=settings().knowledge_base_id, message=message, top=top
+    )

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from incident_analysis.signature import ErrorSignature, extract_signature
-from opsagent_shared import aws, env
-from opsagent_shared.errors import BadRequest, ConfigurationError, ServiceUnavailable
+from opsagent_shared import aws
+from opsagent_shared.errors import BadRequest, ServiceUnavailable
 from opsagent_shared.responses import excerpt, tool_response
 
 KNOWLEDGE_BASE_ENV = "KNOWLEDGE_BASE_ID"
@@ -112,26 +112,32 @@ class ErrorAnalysis:
 
 
 def run_similar(
-    *, text: str, service: str | None = None, severity: str | None = None, top: int = 5
+    *,
+    knowledge_base_id: str,
+    text: str,
+    service: str | None = None,
+    severity: str | None = None,
+    top: int = 5,
 ) -> dict[str, Any]:
     """Past incidents like `text`, optionally only of one service and/or severity."""
     search = similar_search(text, service=service, severity=severity, top=top)
-    return render_similar(search, similar(documents(retrieve(search))), top=top)
+    found = retrieve(search, knowledge_base_id)
+    return render_similar(search, similar(documents(found)), top=top)
 
 
-def run_analyze(*, message: str, top: int = 5) -> dict[str, Any]:
+def run_analyze(*, knowledge_base_id: str, message: str, top: int = 5) -> dict[str, Any]:
     """The error's signature, matching runbooks and incidents, and causes they name."""
     signature = extract_signature(message)
-    search = analysis_search(signature, top=top)
-    return render_analysis(analyze_error(signature, documents(retrieve(search))), top=top)
+    found = retrieve(analysis_search(signature, top=top), knowledge_base_id)
+    return render_analysis(analyze_error(signature, documents(found)), top=top)
 
 
 # --- what to search for (pure) -----------------------------------------------------------------
 
 
 def similar_search(text: str, *, service: str | None, severity: str | None, top: int) -> Search:
-    """Incidents only, of `service` and `severity` when given; BadRequest for a text, service
-    or severity the search could not use."""
+    """Incidents only, of `service` and `severity` when given; BadRequest for a text or service
+    the search could not use (the route has checked severity against SEVERITIES)."""
     query = _query_text(text)
     conditions: list[dict[str, Any]] = [_equals("type", "incident")]
     applied: list[str] = []
@@ -144,13 +150,8 @@ def similar_search(text: str, *, service: str | None, severity: str | None, top:
             )
         conditions.append(_equals("service", slug))
         applied.append(f"service={slug}")
-    if severity is not None and severity.strip():
+    if severity:
         level = severity.strip().lower()
-        if level not in SEVERITIES:
-            raise BadRequest(
-                f"severity {excerpt(severity)} is not known; use one of {', '.join(SEVERITIES)} "
-                "(sev1 is the most severe), or omit it."
-            )
         conditions.append(_equals("severity", level))
         applied.append(f"severity={level}")
     return Search(query, _all_of(conditions), _fetch_count(top), tuple(applied))
@@ -298,9 +299,8 @@ def render_analysis(analysis: ErrorAnalysis, *, top: int) -> dict[str, Any]:
 # --- retrieval -----------------------------------------------------------------------------
 
 
-def retrieve(search: Search) -> list[Chunk]:
-    """The one AWS call: Retrieve on the configured knowledge base, errors as domain errors."""
-    knowledge_base_id = _knowledge_base_id()
+def retrieve(search: Search, knowledge_base_id: str) -> list[Chunk]:
+    """The one AWS call: Retrieve on the deployment's knowledge base, errors as domain errors."""
     configuration: dict[str, Any] = {"numberOfResults": search.number_of_results}
     if search.metadata_filter:
         configuration["filter"] = dict(search.metadata_filter)
@@ -337,18 +337,6 @@ def short_source(uri: str) -> str:
     """'s3://bucket/knowledge/incidents/x.md' -> 'incidents/x.md'."""
     parts = [p for p in uri.split("?", 1)[0].split("/") if p]
     return "/".join(parts[-2:]) if len(parts) >= 2 else uri
-
-
-def _knowledge_base_id() -> str:
-    try:
-        return env.required(KNOWLEDGE_BASE_ENV)
-    except ConfigurationError:
-        raise KnowledgeBaseUnavailable(
-            f"The knowledge base is not configured: environment variable {KNOWLEDGE_BASE_ENV} "
-            "is not set on the incident function, so runbooks and past incidents cannot be "
-            "searched. An operator must redeploy the stack (it sets the variable); meanwhile "
-            "answer from alarms, logs and recent changes."
-        ) from None
 
 
 def _mapped(error: BaseException, knowledge_base_id: str) -> BaseException:

@@ -142,7 +142,7 @@ def checked_request(
     if not MIN_HOURS <= hours <= MAX_HOURS:
         raise BadRequest(f"hours must be between {MIN_HOURS} and {MAX_HOURS} (got {hours}).")
     # The route has checked resource_type against TYPES (`parameters.one_of`).
-    return resource_id, resource_type
+    return resource_id, (resource_type or "").strip().lower() or None
 
 
 # --- analysis (pure) -------------------------------------------------------------------------

@@ -731,7 +731,7 @@ def test_ecs_metrics_without_container_insights(account: None) -> None:
         ({"resource_id": "db-1", "resource_type": "rds"}, "no RDS DB instance 'db-1' in us-east-1"),
         (
             {"resource_id": "x", "resource_type": "eks"},
-            "resource_type 'eks' is not one of ec2, rds, lambda, ecs.",
+            "resource_type 'eks' is not known; use one of ec2, rds, lambda, ecs",
         ),
         (
             {"resource_id": "a/b/c"},

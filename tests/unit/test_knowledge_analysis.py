@@ -123,13 +123,6 @@ def test_chunks_asked_for_are_four_a_document_between_10_and_100(top: int, count
             "service 'Amazon RDS' is not a service slug; use a lowercase name such as 'rds', "
             "'lambda', 'eks', 'vpc', 'acm' or 'waf'.",
         ),
-        (
-            "db down",
-            "rds",
-            "critical",
-            "severity 'critical' is not known; use one of sev1, sev2, sev3, sev4 (sev1 is the "
-            "most severe), or omit it.",
-        ),
     ],
 )
 def test_a_search_that_cannot_be_made_is_a_bad_request(

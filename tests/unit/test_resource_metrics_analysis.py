@@ -204,7 +204,6 @@ def test_the_request_is_checked_and_normalised(
     [
         ("  ", None, 3, "resource_id is empty"),
         ("x", None, 0, "hours must be between 1 and 336 (got 0)."),
-        ("x", "eks", 3, "resource_type 'eks' is not one of ec2, rds, lambda, ecs."),
     ],
 )
 def test_a_bad_request_is_refused_before_any_call(

@@ -40,6 +40,11 @@ def test_every_problem_is_reported_at_once_naming_the_variable() -> None:
         Example.from_environ({"DELAY_SECONDS": "1"})
 
 
+def test_a_number_that_is_not_one_is_named() -> None:
+    with pytest.raises(ConfigurationError, match="DELAY_SECONDS='ten': Input should be a valid"):
+        Example.from_environ({"QUEUE_URL": "q", "DELAY_SECONDS": "ten"})
+
+
 def test_a_long_bad_value_is_not_repeated() -> None:
     with pytest.raises(ConfigurationError) as raised:
         Example.from_environ({"QUEUE_URL": "q", "DELAY_SECONDS": "9" * 500})

@@ -1,31 +1,10 @@
-"""The shared runtime package: environment reads, AWS error codes, client creation."""
+"""The shared runtime package: AWS error codes, client creation, answer budgets."""
 
 from __future__ import annotations
 
-import pytest
 from botocore.exceptions import ClientError
 
-from opsagent_shared import aws, env
-from opsagent_shared.errors import ConfigurationError
-
-
-def test_required_names_the_missing_variable() -> None:
-    with pytest.raises(ConfigurationError, match="QUEUE_URL is not set"):
-        env.required("QUEUE_URL", {"QUEUE_URL": "  "})
-    assert env.required("QUEUE_URL", {"QUEUE_URL": " https://q "}) == "https://q"
-
-
-@pytest.mark.parametrize(
-    ("raw", "message"),
-    [("ten", "not a whole number"), ("-1", "outside 0..900"), ("901", "outside 0..900")],
-)
-def test_integer_rejects_bad_values_with_the_variable_name(raw: str, message: str) -> None:
-    with pytest.raises(ConfigurationError, match=f"DELAY.*{message}"):
-        env.integer("DELAY", {"DELAY": raw}, minimum=0, maximum=900)
-
-
-def test_integer_accepts_values_in_range() -> None:
-    assert env.integer("DELAY", {"DELAY": "900"}, minimum=0, maximum=900) == 900
+from opsagent_shared import aws
 
 
 def test_error_code_reads_client_errors_only() -> None:
