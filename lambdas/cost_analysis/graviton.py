@@ -8,12 +8,16 @@ Price List request covering every x86 type found and its Graviton equivalent.
 An Auto Scaling group's types are those of its in-service instances (what it pays for now)
 plus its MixedInstancesPolicy overrides, both in DescribeAutoScalingGroups' answer, so no
 launch template is read one by one.
+
+Shape: `run` = `fetch_region` per region (the AWS calls; which types to price is decided by the
+pure `candidates`) -> `analyze` (pure, over the typed `RegionFleet`s) -> `render`.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -23,8 +27,8 @@ from cost_analysis.rightsizing import (
     ComputeOptimizerListing,
     compute_optimizer_listing,
     compute_optimizer_off_note,
-    instance_id_from_arn,
 )
+from cost_analysis.spot import AutoScalingGroup, auto_scaling_group
 from opsagent_shared import aws
 from opsagent_shared.money import ZERO, money, monthly_from_hourly
 from opsagent_shared.regions import scan_regions, target_regions
@@ -79,127 +83,191 @@ PUBLISHED_NOTE = (
 )
 
 
-@dataclass
-class _RegionFindings:
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    skipped: Counter[str] = field(default_factory=Counter)
-    co_off: str | None = None
+# --- what the fetch reads --------------------------------------------------------------------
 
 
-@dataclass
-class _Candidate:
+@dataclass(frozen=True)
+class RegionFleet:
+    """What one region runs, Compute Optimizer's workload types, and the list prices needed."""
+
+    region: str
+    instances: tuple[inventory.Instance, ...] = ()
+    groups: tuple[AutoScalingGroup, ...] = ()
+    listing: ComputeOptimizerListing = field(default_factory=ComputeOptimizerListing)
+    listing_failure: str | None = None  # why Compute Optimizer failed (not: why it is off)
+    prices: Mapping[str, Decimal] = field(default_factory=dict)  # hourly, Linux On-Demand
+
+
+# --- what the analysis finds -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
     kind: str  # "instance" or "auto-scaling-group"
     id: str
     name: str
-    types: Counter[str]  # x86 type -> running count
-    overrides: list[str]
-    workloads: set[str]
-    tag_words: set[str]
+    types: Mapping[str, int]  # x86 type -> running count
+    overrides: tuple[str, ...] = ()  # mixed-policy override types with a Graviton equivalent
+    workloads: frozenset[str] = frozenset()  # Compute Optimizer's inferred workload types
+    tag_words: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Selection:
+    candidates: tuple[Candidate, ...]
+    skipped: Mapping[str, int]  # why instances are not candidates -> how many
+
+
+@dataclass(frozen=True)
+class GravitonCandidate:
+    candidate: Candidate
+    region: str
+    pairs: tuple[tuple[str, str], ...]  # (x86 type, Graviton type), sorted
+    current_monthly: Decimal
+    graviton_monthly: Decimal
+    effort: str
+
+    @property
+    def saving(self) -> Decimal:
+        return self.current_monthly - self.graviton_monthly
+
+
+@dataclass(frozen=True)
+class GravitonAnalysis:
+    rows: tuple[GravitonCandidate, ...]  # largest saving first
+    total_saving: Decimal
+    regions: tuple[str, ...]  # the regions scanned
+    notes: tuple[str, ...]  # regions that failed, candidates left out
+    skipped: tuple[tuple[str, int], ...]  # (reason, instances), by reason
+    compute_optimizer_off: Mapping[str, str]  # region -> error code
+
+
+# --- run: fetch -> analyze -> render ---------------------------------------------------------
 
 
 def run(*, regions: str | None, top: int) -> dict[str, Any]:
     chosen = target_regions(regions)
-    scan = scan_regions(chosen, _scan_region)
-    notes = list(scan.notes)
-    rows: list[dict[str, Any]] = []
-    skipped: Counter[str] = Counter()
-    co_off: dict[str, str] = {}
-    for region in chosen:
-        found = scan.results.get(region)
-        if found is None:
-            continue
-        rows.extend(found.rows)
-        notes.extend(found.notes)
-        skipped.update(found.skipped)
-        if found.co_off:
-            co_off[region] = found.co_off
-    if co_off:
-        notes.append(compute_optimizer_off_note(co_off, missing="No inferred workload types"))
-    for reason, count in sorted(skipped.items()):
-        notes.append(f"{count} instance(s) skipped: {reason}.")
-    notes.append(PUBLISHED_NOTE)
-
-    rows.sort(key=lambda r: (-r["saving"], r["region"], r["id"]))
-    total = sum((r["saving"] for r in rows), ZERO)
-    scanned = [r for r in chosen if r in scan.results]
-    if rows:
-        first = rows[0]
-        summary = (
-            f"{len(rows)} Graviton candidate(s) in {len(scanned)} region(s) could save about "
-            f"{money(total)} USD a month at list prices; largest: {first['kind']} {first['id']} "
-            f"{first['current_type']} -> {first['graviton_type']} ({money(first['saving'])})"
-        )
-    else:
-        summary = f"No x86 Linux instances with a Graviton equivalent in {len(scanned)} region(s)."
-    return tool_response(
-        summary=summary,
-        items=[_item(r) for r in rows],
-        currency="USD",
-        notes=notes,
-        top=top,
-        total_estimated_monthly_savings=money(total),
-        effort_hints=EFFORT_HINTS,
-        regions=scanned,
-    )
+    scan = scan_regions(chosen, fetch_region)
+    fleets = [scan.results[r] for r in chosen if r in scan.results]
+    return render(analyze(fleets, failures=scan.notes), top=top)
 
 
-def _scan_region(region: str) -> _RegionFindings:
-    found = _RegionFindings()
-    running = inventory.instances(region)
-    by_id = {i.id: i for i in running}
-    groups = inventory.auto_scaling_groups(region)
+# --- fetch -----------------------------------------------------------------------------------
+
+
+def fetch_region(region: str) -> RegionFleet:
+    running = tuple(inventory.instances(region))
+    groups = tuple(auto_scaling_group(g) for g in inventory.auto_scaling_groups(region))
+    failure = None
     try:
         listing = compute_optimizer_listing(region)
     except aws.failures() as error:  # optional enrichment: never lose the region over it
-        listing = ComputeOptimizerListing()
-        found.notes.append(
-            f"Compute Optimizer failed in {region} ({aws.reason(error)}); no workload types."
-        )
-    if not listing.available:
-        found.co_off = listing.off_reason
-    workloads = _workloads(listing)
+        listing, failure = ComputeOptimizerListing(), aws.reason(error)
+    wanted = priced_types(candidates(running, groups, inferred_workloads(listing)).candidates)
+    return RegionFleet(
+        region=region,
+        instances=running,
+        groups=groups,
+        listing=listing,
+        listing_failure=failure,
+        prices=inventory.on_demand_prices(region, wanted) if wanted else {},
+    )
 
-    candidates: list[_Candidate] = []
-    for instance in running:
+
+# --- analyze ---------------------------------------------------------------------------------
+
+
+def analyze(fleets: Sequence[RegionFleet], *, failures: Sequence[str] = ()) -> GravitonAnalysis:
+    """Every region's priced candidates, largest saving first (ties: region, then id)."""
+    rows: list[GravitonCandidate] = []
+    notes = list(failures)
+    skipped: Counter[str] = Counter()
+    co_off: dict[str, str] = {}
+    for fleet in fleets:
+        if fleet.listing_failure:
+            notes.append(
+                f"Compute Optimizer failed in {fleet.region} ({fleet.listing_failure}); "
+                "no workload types."
+            )
+        if not fleet.listing.available:
+            co_off[fleet.region] = str(fleet.listing.off_reason)
+        selection = candidates(fleet.instances, fleet.groups, inferred_workloads(fleet.listing))
+        skipped.update(selection.skipped)
+        for candidate in selection.candidates:
+            priced = price_candidate(candidate, fleet.region, fleet.prices)
+            if isinstance(priced, str):
+                notes.append(priced)
+            elif priced is not None:
+                rows.append(priced)
+    rows.sort(key=lambda r: (-r.saving, r.region, r.candidate.id))
+    return GravitonAnalysis(
+        rows=tuple(rows),
+        total_saving=sum((r.saving for r in rows), ZERO),
+        regions=tuple(f.region for f in fleets),
+        notes=tuple(notes),
+        skipped=tuple(sorted(skipped.items())),
+        compute_optimizer_off=co_off,
+    )
+
+
+def inferred_workloads(listing: ComputeOptimizerListing) -> dict[str, frozenset[str]]:
+    """Instance ID -> Compute Optimizer's inferred workload types, for instances with any."""
+    return {
+        rec.instance_id: frozenset(rec.workload_types)
+        for rec in listing.recommendations
+        if rec.workload_types
+    }
+
+
+def candidates(
+    instances: Sequence[inventory.Instance],
+    groups: Sequence[AutoScalingGroup],
+    workloads: Mapping[str, frozenset[str]],
+) -> Selection:
+    """Standalone x86 Linux instances, then groups; and how many instances were skipped why."""
+    skipped: Counter[str] = Counter()
+    found: list[Candidate] = []
+    for instance in instances:
         if instance.auto_scaling_group:
             continue  # judged with its group
-        reason = _not_a_candidate(instance)
+        reason = not_a_candidate(instance)
         if reason:
             if reason != "arm64 already":
-                found.skipped[reason] += 1
+                skipped[reason] += 1
             continue
-        candidates.append(
-            _Candidate(
+        found.append(
+            Candidate(
                 kind="instance",
                 id=instance.id,
                 name=instance.name,
-                types=Counter({instance.instance_type: 1}),
-                overrides=[],
-                workloads=workloads.get(instance.id, set()),
-                tag_words=_tag_words(instance.tags),
+                types={instance.instance_type: 1},
+                workloads=workloads.get(instance.id, frozenset()),
+                tag_words=tag_words(instance.tags),
             )
         )
+    by_id = {i.id: i for i in instances}
     for group in groups:
-        candidate = _group_candidate(group, by_id, workloads, found)
-        if candidate is not None:
-            candidates.append(candidate)
+        judged = group_candidate(group, by_id, workloads)
+        if isinstance(judged, tuple):
+            reason, count = judged
+            skipped[reason] += count
+        elif judged is not None:
+            found.append(judged)
+    return Selection(candidates=tuple(found), skipped=dict(skipped))
 
+
+def priced_types(found: Iterable[Candidate]) -> set[str]:
+    """Every x86 type the candidates run and its Graviton equivalent: one Price List request."""
     wanted: set[str] = set()
-    for candidate in candidates:
+    for candidate in found:
         for x86_type in candidate.types:
             wanted.add(x86_type)
             wanted.add(_equivalent(x86_type))
-    prices = inventory.on_demand_prices(region, wanted) if wanted else {}
-
-    for candidate in candidates:
-        row = _priced(candidate, region, prices, found.notes)
-        if row is not None:
-            found.rows.append(row)
-    return found
+    return wanted
 
 
-def _not_a_candidate(instance: inventory.Instance) -> str | None:
+def not_a_candidate(instance: inventory.Instance) -> str | None:
+    """Why a standalone instance cannot move to Graviton as it is, or None."""
     if instance.architecture == "arm64" or instance_types.is_arm64(instance.instance_type):
         return "arm64 already"
     if instance.platform == "windows":
@@ -214,62 +282,51 @@ def _not_a_candidate(instance: inventory.Instance) -> str | None:
     return None
 
 
-def _group_candidate(
-    group: dict[str, Any],
-    by_id: dict[str, inventory.Instance],
-    workloads: dict[str, set[str]],
-    found: _RegionFindings,
-) -> _Candidate | None:
-    members = [m for m in group.get("Instances", []) if m.get("LifecycleState") == "InService"]
+def group_candidate(
+    group: AutoScalingGroup,
+    by_id: Mapping[str, inventory.Instance],
+    workloads: Mapping[str, frozenset[str]],
+) -> Candidate | tuple[str, int] | None:
+    """The group as a candidate; or (why it is skipped, its in-service instances); or None
+    (no instances in service, or arm64 already)."""
+    members = group.in_service
     if not members:
         return None
-    types: Counter[str] = Counter(m.get("InstanceType", "") for m in members)
+    types: Counter[str] = Counter(m.instance_type for m in members)
     if any(instance_types.is_arm64(t) for t in types):
         return None
-    known = [by_id[m["InstanceId"]] for m in members if m.get("InstanceId") in by_id]
+    known = [by_id[m.instance_id] for m in members if m.instance_id in by_id]
     if any(i.platform == "windows" for i in known):
-        found.skipped["in a Windows Auto Scaling group"] += len(members)
-        return None
+        return ("in a Windows Auto Scaling group", len(members))
     if any(i.lifecycle == "spot" for i in known):
         # A list-price comparison would overstate the saving of Spot capacity.
-        found.skipped["in an Auto Scaling group running Spot"] += len(members)
-        return None
+        return ("in an Auto Scaling group running Spot", len(members))
     if any(instance_types.graviton_equivalent(t) is None for t in types):
-        found.skipped["in an Auto Scaling group with a type lacking a Graviton equivalent"] += len(
-            members
-        )
-        return None
-    overrides = [
-        o["InstanceType"]
-        for o in group.get("MixedInstancesPolicy", {})
-        .get("LaunchTemplate", {})
-        .get("Overrides", [])
-        if o.get("InstanceType") and instance_types.graviton_equivalent(o["InstanceType"])
-    ]
-    group_workloads: set[str] = set()
+        return ("in an Auto Scaling group with a type lacking a Graviton equivalent", len(members))
+    overrides = [o for o in group.override_types if instance_types.graviton_equivalent(o)]
+    group_workloads: frozenset[str] = frozenset()
     for member in members:
-        group_workloads |= workloads.get(member.get("InstanceId", ""), set())
-    tags = {t["Key"]: t.get("Value", "") for t in group.get("Tags", []) if "Key" in t}
-    return _Candidate(
+        group_workloads |= workloads.get(member.instance_id, frozenset())
+    return Candidate(
         kind="auto-scaling-group",
-        id=group.get("AutoScalingGroupName", ""),
-        name=group.get("AutoScalingGroupName", ""),
-        types=types,
-        overrides=[o for o in overrides if o not in types],
+        id=group.name,
+        name=group.name,
+        types=dict(types),
+        overrides=tuple(o for o in overrides if o not in types),
         workloads=group_workloads,
-        tag_words=_tag_words(tags),
+        tag_words=tag_words(group.tags),
     )
 
 
-def _priced(
-    candidate: _Candidate, region: str, prices: dict[str, Decimal], notes: list[str]
-) -> dict[str, Any] | None:
+def price_candidate(
+    candidate: Candidate, region: str, prices: Mapping[str, Decimal]
+) -> GravitonCandidate | str | None:
+    """The candidate priced; a note when it cannot be; None when Graviton is not cheaper."""
     if candidate.workloads & NOT_ON_ARM_WORKLOADS:
-        notes.append(
+        return (
             f"{candidate.id} in {region} runs {', '.join(sorted(candidate.workloads))}: "
             "not a Graviton candidate."
         )
-        return None
     current = ZERO
     graviton = ZERO
     pairs = []
@@ -278,37 +335,24 @@ def _priced(
         x86_price, arm_price = prices.get(x86_type), prices.get(arm_type)
         if x86_price is None or arm_price is None:
             missing = x86_type if x86_price is None else arm_type
-            notes.append(f"no list price for {missing} in {region}; {candidate.id} not priced.")
-            return None
+            return f"no list price for {missing} in {region}; {candidate.id} not priced."
         current += monthly_from_hourly(x86_price) * count
         graviton += monthly_from_hourly(arm_price) * count
         pairs.append((x86_type, arm_type))
-    saving = current - graviton
-    if saving <= ZERO:
+    if current - graviton <= ZERO:
         return None
-    row: dict[str, Any] = {
-        "kind": candidate.kind,
-        "id": candidate.id,
-        "region": region,
-        "name": candidate.name if candidate.name != candidate.id else "",
-        "current_type": ", ".join(x for x, _ in pairs),
-        "graviton_type": ", ".join(g for _, g in pairs),
-        "instances": sum(candidate.types.values()),
-        "current_monthly_cost": current,
-        "graviton_monthly_cost": graviton,
-        "saving": saving,
-        "effort": _effort(candidate),
-    }
-    if candidate.workloads:
-        row["workload_types"] = sorted(candidate.workloads)
-    if candidate.overrides:
-        row["also_override"] = ", ".join(
-            f"{o} -> {instance_types.graviton_equivalent(o)}" for o in candidate.overrides
-        )
-    return row
+    return GravitonCandidate(
+        candidate=candidate,
+        region=region,
+        pairs=tuple(pairs),
+        current_monthly=current,
+        graviton_monthly=graviton,
+        effort=effort(candidate),
+    )
 
 
-def _effort(candidate: _Candidate) -> str:
+def effort(candidate: Candidate) -> str:
+    """How hard the move looks, from Compute Optimizer's workload types, else from tags."""
     if candidate.workloads:
         if candidate.workloads <= ARM_READY_WORKLOADS:
             return "low: Compute Optimizer sees software with arm64 builds"
@@ -319,33 +363,14 @@ def _effort(candidate: _Candidate) -> str:
     return "unknown: check for native x86 dependencies"
 
 
-def _workloads(listing: ComputeOptimizerListing) -> dict[str, set[str]]:
-    return {
-        instance_id_from_arn(rec.get("instanceArn", "")): set(rec.get("inferredWorkloadTypes", []))
-        for rec in listing.recommendations
-        if rec.get("inferredWorkloadTypes")
-    }
-
-
-def _tag_words(tags: dict[str, str]) -> set[str]:
+def tag_words(tags: Mapping[str, str]) -> frozenset[str]:
+    """Lower-case words of every tag key and value, AWS's own tags left out."""
     words: set[str] = set()
     for key, value in tags.items():
         if key.startswith("aws:"):
             continue
         words.update(w for w in re.split(r"[^a-z0-9]+", f"{key} {value}".lower()) if w)
-    return words
-
-
-def _item(row: dict[str, Any]) -> dict[str, Any]:
-    item = {
-        k: v
-        for k, v in row.items()
-        if k not in ("saving", "current_monthly_cost", "graviton_monthly_cost") and v != ""
-    }
-    item["current_monthly_cost"] = money(row["current_monthly_cost"])
-    item["graviton_monthly_cost"] = money(row["graviton_monthly_cost"])
-    item["estimated_monthly_savings"] = money(row["saving"])
-    return item
+    return frozenset(words)
 
 
 def _equivalent(x86_type: str) -> str:
@@ -353,3 +378,75 @@ def _equivalent(x86_type: str) -> str:
     arm_type = instance_types.graviton_equivalent(x86_type)
     assert arm_type is not None
     return arm_type
+
+
+# --- render ----------------------------------------------------------------------------------
+
+
+def render(analysis: GravitonAnalysis, *, top: int) -> dict[str, Any]:
+    notes = list(analysis.notes)
+    if analysis.compute_optimizer_off:
+        notes.append(
+            compute_optimizer_off_note(
+                analysis.compute_optimizer_off, missing="No inferred workload types"
+            )
+        )
+    notes.extend(f"{count} instance(s) skipped: {reason}." for reason, count in analysis.skipped)
+    notes.append(PUBLISHED_NOTE)
+    rows = analysis.rows
+    if rows:
+        first = rows[0]
+        summary = (
+            f"{len(rows)} Graviton candidate(s) in {len(analysis.regions)} region(s) could save "
+            f"about {money(analysis.total_saving)} USD a month at list prices; largest: "
+            f"{first.candidate.kind} {first.candidate.id} {_current(first)} -> "
+            f"{_graviton(first)} ({money(first.saving)})"
+        )
+    else:
+        summary = (
+            f"No x86 Linux instances with a Graviton equivalent in {len(analysis.regions)} "
+            "region(s)."
+        )
+    return tool_response(
+        summary=summary,
+        items=[_item(r) for r in rows],
+        currency="USD",
+        notes=notes,
+        top=top,
+        total_estimated_monthly_savings=money(analysis.total_saving),
+        effort_hints=EFFORT_HINTS,
+        regions=list(analysis.regions),
+    )
+
+
+def _current(row: GravitonCandidate) -> str:
+    return ", ".join(x for x, _ in row.pairs)
+
+
+def _graviton(row: GravitonCandidate) -> str:
+    return ", ".join(g for _, g in row.pairs)
+
+
+def _item(row: GravitonCandidate) -> dict[str, Any]:
+    candidate = row.candidate
+    item: dict[str, Any] = {
+        "kind": candidate.kind,
+        "id": candidate.id,
+        "region": row.region,
+        "name": candidate.name if candidate.name != candidate.id else "",
+        "current_type": _current(row),
+        "graviton_type": _graviton(row),
+        "instances": sum(candidate.types.values()),
+        "effort": row.effort,
+    }
+    if candidate.workloads:
+        item["workload_types"] = sorted(candidate.workloads)
+    if candidate.overrides:
+        item["also_override"] = ", ".join(
+            f"{o} -> {instance_types.graviton_equivalent(o)}" for o in candidate.overrides
+        )
+    item = {k: v for k, v in item.items() if v != ""}
+    item["current_monthly_cost"] = money(row.current_monthly)
+    item["graviton_monthly_cost"] = money(row.graviton_monthly)
+    item["estimated_monthly_savings"] = money(row.saving)
+    return item

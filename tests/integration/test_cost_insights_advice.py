@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
-from cost_analysis.spot import spot_estimate
 from cost_insights import handler
 
 from opsagent_shared import aws
@@ -528,22 +526,6 @@ def test_spot_lists_on_demand_only_groups_and_stateless_instances(
     assert us_spot[0]["ProductDescriptions"] == ["Linux/UNIX"]
     assert us_spot[0]["StartTime"] == NOW - timedelta(days=1)
     assert body["period"]["start"] == "2026-11-20T03:00+00:00"
-
-
-def test_spot_estimate_claims_the_observed_discount() -> None:
-    estimate = spot_estimate(Decimal("0.096"), Decimal("0.0384"), 2)
-    assert (estimate.on_demand_monthly, estimate.spot_monthly, estimate.saving) == (
-        Decimal("140.16"),
-        Decimal("56.064"),
-        Decimal("84.096"),
-    )
-    assert (estimate.discount_percent, estimate.capped) == ("60.0", False)
-    capped = spot_estimate(Decimal("0.1"), Decimal("0.001"), 1)
-    assert (capped.saving, capped.discount_percent, capped.capped) == (
-        Decimal("65.700"),
-        "90.0",
-        True,
-    )
 
 
 # --- serverless ------------------------------------------------------------------------------

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import pytest
 from cost_analysis import instance_types as it
+from hypothesis import given
+from hypothesis import strategies as st
+
+X86_FAMILIES = sorted(it.GRAVITON_FAMILY)
+FAMILIES = sorted({*X86_FAMILIES, *it.GRAVITON_FAMILY.values(), *it.FAMILY_SIZES, "i3", "x2idn"})
 
 
 @pytest.mark.parametrize(
@@ -145,3 +150,26 @@ def test_spot_siblings_are_same_size_same_class_types() -> None:
 def test_split() -> None:
     assert it.split("m7i-flex.large") == ("m7i-flex", "large")
     assert it.split("m5") == ("m5", "")
+
+
+@given(st.sampled_from(X86_FAMILIES), st.sampled_from(it.SIZE_ORDER))
+def test_a_graviton_equivalent_is_arm64_of_the_same_size_and_class(family: str, size: str) -> None:
+    equivalent = it.graviton_equivalent(f"{family}.{size}")
+    if size not in (*it.GRAVITON4_SIZES, *it.BURSTABLE_SIZES):
+        assert equivalent is None  # 3xlarge, 9xlarge, 32xlarge, ...: no Graviton size
+    if equivalent is None:
+        return
+    arm_family, arm_size = it.split(equivalent)
+    assert it.is_arm64(equivalent)
+    assert arm_size == size
+    assert arm_size in it.family_sizes(arm_family)
+    assert arm_family[0] == family[0]  # m -> m, c -> c, r -> r, t -> t
+
+
+@given(st.sampled_from(FAMILIES))
+def test_stepping_down_from_the_largest_size_visits_every_size_of_the_family(family: str) -> None:
+    sizes = it.family_sizes(family)
+    seen = [f"{family}.{sizes[-1]}"]
+    while (smaller := it.smaller_size(seen[-1])) is not None:
+        seen.append(smaller)
+    assert seen == [f"{family}.{size}" for size in reversed(sizes)]
