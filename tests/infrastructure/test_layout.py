@@ -70,6 +70,34 @@ def test_every_shared_package_an_entry_point_imports_is_in_its_asset() -> None:
         assert needed == bundled, f"{name} imports {needed}; its asset includes {bundled}"
 
 
+SETTINGS_READER = REPO_ROOT / "lambdas" / "opsagent_shared" / "settings.py"
+
+
+def _reads_the_environment(path: Path) -> bool:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "environb"):
+            return True
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "os"
+            and {a.name for a in node.names} & {"environ", "getenv", "environb"}
+        ):
+            return True
+    return False
+
+
+def test_only_the_settings_module_reads_the_environment() -> None:
+    assert _reads_the_environment(SETTINGS_READER)  # the check can see a read
+    readers = [
+        path.relative_to(REPO_ROOT)
+        for path in _python_files(*RUNTIME_ROOTS)
+        if path != SETTINGS_READER and _reads_the_environment(path)
+    ]
+    assert readers == [], (
+        "read settings through a FunctionSettings model (opsagent_shared.settings)"
+    )
+
+
 def test_infra_never_imports_runtime_code() -> None:
     for path in _python_files(REPO_ROOT / "infra"):
         leaked = _imported_top_levels(path) & RUNTIME_PACKAGES
