@@ -329,18 +329,18 @@ def _fetch_cloudtrail(region: str, window: Window, into: _Collected) -> None:
         )
     )
     seen = 0
-    for count, page in enumerate(pages, start=1):
+    capped = aws.FirstPages(
+        pages, limit=CLOUDTRAIL_MAX_PAGES, stop=lambda _page: seen >= CLOUDTRAIL_MAX_EVENTS
+    )
+    for page in capped:
         events = page.get("Events", [])
         seen += len(events)
         into.trail.extend(trail_event(event) for event in events)
-        if page.get("NextToken") and (
-            count >= CLOUDTRAIL_MAX_PAGES or seen >= CLOUDTRAIL_MAX_EVENTS
-        ):
-            into.notes.append(
-                f"CloudTrail: stopped after {seen} events ({count} pages); older write events "
-                "in the window are not shown. Narrow the window or pass a resource."
-            )
-            break
+    if capped.truncated:
+        into.notes.append(
+            f"CloudTrail: stopped after {seen} events ({capped.read} pages); older write events "
+            "in the window are not shown. Narrow the window or pass a resource."
+        )
     if window.resource:
         into.notes.append(
             f"CloudTrail events are those whose resource name is exactly '{window.resource}' "
@@ -385,7 +385,8 @@ def _identity(detail: dict[str, Any]) -> str:
 
 def _fetch_stacks(region: str, window: Window, into: _Collected) -> None:  # noqa: ARG001
     paginator = aws.client("cloudformation", region).get_paginator("describe_stacks")
-    for pages, page in enumerate(paginator.paginate(), start=1):
+    pages = aws.FirstPages(paginator.paginate(), limit=LIST_MAX_PAGES)
+    for page in pages:
         into.stacks.extend(
             StackRecord(
                 name=str(stack.get("StackName", "")),
@@ -394,16 +395,16 @@ def _fetch_stacks(region: str, window: Window, into: _Collected) -> None:  # noq
             )
             for stack in page.get("Stacks", [])
         )
-        if pages >= LIST_MAX_PAGES and page.get("NextToken"):
-            into.notes.append(
-                f"CloudFormation: only the first {pages} pages of stacks were checked."
-            )
-            break
+    if pages.truncated:
+        into.notes.append(
+            f"CloudFormation: only the first {pages.read} pages of stacks were checked."
+        )
 
 
 def _fetch_functions(region: str, window: Window, into: _Collected) -> None:  # noqa: ARG001
     paginator = aws.client("lambda", region).get_paginator("list_functions")
-    for pages, page in enumerate(paginator.paginate(), start=1):
+    pages = aws.FirstPages(paginator.paginate(), limit=LIST_MAX_PAGES, more_key="NextMarker")
+    for page in pages:
         into.functions.extend(
             FunctionRecord(
                 name=str(function.get("FunctionName", "")),
@@ -412,9 +413,8 @@ def _fetch_functions(region: str, window: Window, into: _Collected) -> None:  # 
             )
             for function in page.get("Functions", [])
         )
-        if pages >= LIST_MAX_PAGES and page.get("NextMarker"):
-            into.notes.append(f"Lambda: only the first {pages} pages of functions were checked.")
-            break
+    if pages.truncated:
+        into.notes.append(f"Lambda: only the first {pages.read} pages of functions were checked.")
 
 
 def _lambda_time(raw: Any) -> datetime | None:

@@ -420,15 +420,13 @@ def _fetch_ec2(query: Query, region: str, into: _Collected) -> None:
         request: dict[str, Any] = {"PaginationConfig": {"PageSize": EC2_PAGE_SIZE}}
         if query.is_tag:
             request["Filters"] = [{"Name": f"tag:{query.tag_key}", "Values": [query.tag_value]}]
-        pages = []
         # A page cap, not an item cap: MaxItems would count reservations, not pages.
-        for page in client.get_paginator("describe_instances").paginate(**request):
-            pages.append(page)
-            if len(pages) >= EC2_MAX_PAGES and page.get("NextToken"):
-                into.notes.append(
-                    f"EC2: only the first {len(pages)} pages of instances were checked."
-                )
-                break
+        capped = aws.FirstPages(
+            client.get_paginator("describe_instances").paginate(**request), limit=EC2_MAX_PAGES
+        )
+        pages = list(capped)
+        if capped.truncated:
+            into.notes.append(f"EC2: only the first {capped.read} pages of instances were checked.")
     instances = [
         instance_record(instance)
         for page in pages
@@ -456,13 +454,13 @@ def instance_record(instance: dict[str, Any]) -> Instance:
 def _fetch_rds(query: Query, region: str, into: _Collected) -> None:  # noqa: ARG001
     paginator = aws.client("rds", region).get_paginator("describe_db_instances")
     seen = 0
-    for pages, page in enumerate(paginator.paginate(), start=1):
+    pages = aws.FirstPages(paginator.paginate(), limit=RDS_MAX_PAGES, more_key="Marker")
+    for page in pages:
         databases = [database_record(db) for db in page.get("DBInstances", [])]
         seen += len(databases)
         into.databases.extend(databases)
-        if pages >= RDS_MAX_PAGES and page.get("Marker"):
-            into.notes.append(f"RDS: only the first {pages} pages of DB instances were checked.")
-            break
+    if pages.truncated:
+        into.notes.append(f"RDS: only the first {pages.read} pages of DB instances were checked.")
     into.searched["RDS DB instances"] = seen
 
 
@@ -491,15 +489,19 @@ def _fetch_lambda(query: Query, region: str, into: _Collected) -> None:
     # A tag query can only be checked on functions whose name contains the tag's value: one
     # ListTags call per function would not be bounded.
     wanted = (query.tag_value or "") if query.is_tag else query.text
-    for pages, page in enumerate(client.get_paginator("list_functions").paginate(), start=1):
+    pages = aws.FirstPages(
+        client.get_paginator("list_functions").paginate(),
+        limit=LAMBDA_MAX_PAGES,
+        more_key="NextMarker",
+    )
+    for page in pages:
         for function in page.get("Functions", []):
             seen += 1
             name = str(function.get("FunctionName", ""))
             if wanted.lower() in name.lower():
                 candidates.append(function)
-        if pages >= LAMBDA_MAX_PAGES and page.get("NextMarker"):
-            into.notes.append(f"Lambda: only the first {pages} pages of functions were checked.")
-            break
+    if pages.truncated:
+        into.notes.append(f"Lambda: only the first {pages.read} pages of functions were checked.")
     into.searched["Lambda functions"] = seen
     if query.is_tag:
         into.notes.append(

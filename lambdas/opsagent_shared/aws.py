@@ -13,7 +13,7 @@ its X-Ray subsegment; a request answered without AWS (a 400) never loads botocor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -157,3 +157,40 @@ def calling(
         yield
     except errors() as error:
         raise translate(error, what, rules=rules, unavailable=unavailable) from error
+
+
+class FirstPages:
+    """At most `limit` pages of a botocore paginator: a tool reads a bounded number of pages
+    whatever the account's size, and says so when AWS had more (`truncated`).
+
+        pages = aws.FirstPages(paginator.paginate(), limit=10, more_key="Marker")
+        for page in pages: ...
+        if pages.truncated: notes.append(f"only the first {pages.read} pages were checked")
+
+    `more_key` is the output token the operation's pages carry while more follow. `stop(page)`
+    may end the reading early (an item budget); it counts as truncated only when AWS had more.
+    """
+
+    def __init__(
+        self,
+        pages: Iterable[Mapping[str, Any]],
+        *,
+        limit: int,
+        more_key: str = "NextToken",
+        stop: Callable[[Mapping[str, Any]], bool] | None = None,
+    ) -> None:
+        self._pages = pages
+        self._limit = limit
+        self._more_key = more_key
+        self._stop = stop
+        self.read = 0
+        self.truncated = False
+
+    def __iter__(self) -> Iterator[Mapping[str, Any]]:
+        for page in self._pages:
+            self.read += 1
+            yield page
+            budget_spent = self.read >= self._limit or (self._stop is not None and self._stop(page))
+            if budget_spent and page.get(self._more_key):
+                self.truncated = True
+                return

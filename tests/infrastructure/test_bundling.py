@@ -108,7 +108,7 @@ def test_bundled_files_are_readable_by_lambda_whatever_the_checkout_umask(tmp_pa
     build_bundle(package, out, run=_fail_if_called)
     assert (out / "private" / "handler.py").stat().st_mode & 0o777 == 0o644
     assert (out / "private").stat().st_mode & 0o777 == 0o755
-    assert (out / "opsagent_shared" / "env.py").stat().st_mode & 0o777 == 0o644
+    assert (out / "opsagent_shared" / "settings.py").stat().st_mode & 0o777 == 0o644
 
 
 def test_extra_packages_are_bundled_beside_the_function(tmp_path: Path) -> None:

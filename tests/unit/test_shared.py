@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from botocore.exceptions import ClientError
 
 from opsagent_shared import aws
@@ -74,3 +76,24 @@ def test_tool_response_fits_the_budget_by_dropping_items_then_surplus_notes() ->
     # Small answers keep every item and note.
     small = tool_response(summary="s", items=items[:3], notes=notes[:2])
     assert (len(small["items"]), small["notes"]) == (3, notes[:2])
+
+
+def test_first_pages_stops_at_the_limit_and_says_when_aws_had_more() -> None:
+    def pages(count: int, key: str = "NextToken") -> Any:
+        for n in range(count):
+            yield {"n": n, key: "more" if n < count - 1 else None}
+
+    capped = aws.FirstPages(pages(5), limit=3)
+    assert [p["n"] for p in capped] == [0, 1, 2]
+    assert (capped.read, capped.truncated) == (3, True)
+    exact = aws.FirstPages(pages(3), limit=3)  # the last page carries no token: nothing left out
+    assert [p["n"] for p in exact] == [0, 1, 2]
+    assert (exact.read, exact.truncated) == (3, False)
+    marker = aws.FirstPages(pages(4, "Marker"), limit=2, more_key="Marker")
+    assert len(list(marker)) == 2
+    assert marker.truncated
+    seen: list[int] = []
+    budget = aws.FirstPages(pages(9), limit=10, stop=lambda page: len(seen) >= 2)
+    for page in budget:
+        seen.append(page["n"])
+    assert (seen, budget.truncated) == ([0, 1], True)
