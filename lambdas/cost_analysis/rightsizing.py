@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from cost_analysis import instance_types, inventory
-from cost_analysis.cost_explorer import call
+from cost_analysis.cost_explorer import first_page
 from opsagent_shared import aws, clock
 from opsagent_shared.errors import CostDataUnavailable
 from opsagent_shared.metrics import SeriesSummary
@@ -277,7 +277,7 @@ def _co_option(raw: Mapping[str, Any]) -> ComputeOptimizerOption:
 
 def cost_explorer_rightsizing() -> CostExplorerRightsizing:
     """The first page of GetRightsizingRecommendation: one $0.01 request for the account."""
-    response = call(
+    response = first_page(
         "get_rightsizing_recommendation",
         Service="AmazonEC2",
         Configuration={
