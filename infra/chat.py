@@ -105,7 +105,9 @@ ADMINISTRATOR_ACCESS = "AdministratorAccess"
 class NotificationTopic(Construct):
     """The KMS-encrypted, TLS-only SNS topic every notification goes through.
 
-    Exposes `key` and `topic`; `grant_publish(grantee)` lets a function publish (and encrypt).
+    Exposes `key` and `topic`; `grant_publish(grantee)` lets a function publish (and encrypt);
+    `publisher_environment(...)` is what such a function's settings read
+    (`opsagent_shared.notifications.NotificationSettings`).
     """
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
@@ -169,6 +171,17 @@ class NotificationTopic(Construct):
             )
         )
         self.alarm_action = cloudwatch_actions.SnsAction(self.topic)
+
+    def publisher_environment(
+        self, language: ReportLanguage, connector_name: str
+    ) -> dict[str, str]:
+        """The topic, the report language and the agent's connector name, as a function that
+        posts to the channel reads them."""
+        return {
+            TOPIC_ARN_ENV: self.topic.topic_arn,
+            REPORT_LANGUAGE_ENV: language.value,
+            CONNECTOR_NAME_ENV: connector_name,
+        }
 
     def grant_publish(self, grantee: iam.IGrantable) -> None:
         """sns:Publish on the topic and the two key actions SNS encryption needs (CDK's own
@@ -392,11 +405,7 @@ class DailyCostReport(Construct):
             log_retention_days=log_retention_days,
             timeout=COST_REPORT_TIMEOUT,
             memory_size=COST_REPORT_MEMORY_MB,
-            environment={
-                TOPIC_ARN_ENV: notifications.topic.topic_arn,
-                REPORT_LANGUAGE_ENV: language.value,
-                CONNECTOR_NAME_ENV: connector_name,
-            },
+            environment=notifications.publisher_environment(language, connector_name),
         )
         notifications.grant_publish(self.handler.role)
         cost_policy = iam.Policy(
@@ -479,11 +488,7 @@ class TryIt(Construct):
             description="Posts sample notifications to check the Slack wiring (try_it_mode)",
             service_name="try-it",
             log_retention_days=log_retention_days,
-            environment={
-                TOPIC_ARN_ENV: notifications.topic.topic_arn,
-                REPORT_LANGUAGE_ENV: language.value,
-                CONNECTOR_NAME_ENV: connector_name,
-            },
+            environment=notifications.publisher_environment(language, connector_name),
         )
         notifications.grant_publish(self.handler.role)
 
