@@ -155,9 +155,7 @@ class AgentStack(cdk.Stack):
                     agent_name=f"{settings.name_prefix}-{spec.name}",
                     description=spec.description,
                     instruction=compose_instruction(spec.instruction_file, knowledge_base=True),
-                    action_groups=[
-                        f for f in self.action_groups if f.spec.collaborator == spec.name
-                    ],
+                    action_groups=self.carried_by(spec.name),
                     knowledge_base=knowledge_base,
                     **agent_settings,  # type: ignore[arg-type]
                 ),

@@ -34,7 +34,11 @@ app = action_group_resolver()
 def get_cost_summary(
     period: Annotated[
         str,
-        one_of(PRESETS, "Preset period; ignored when start_date and end_date are given."),
+        one_of(
+            PRESETS,
+            "Preset period, used unless start_date and end_date are both given.",
+            default="last_7_days",
+        ),
     ] = "last_7_days",
     start_date: Annotated[
         str | None, Query(description="First day, YYYY-MM-DD (with end_date).")
@@ -42,7 +46,9 @@ def get_cost_summary(
     end_date: Annotated[
         str | None, Query(description="Last day, inclusive, YYYY-MM-DD (with start_date).")
     ] = None,
-    group_by: Annotated[str, one_of(tuple(GROUP_BY), "What to split the cost by.")] = "SERVICE",
+    group_by: Annotated[
+        str, one_of(GROUP_BY, "What to split the cost by.", default="SERVICE")
+    ] = "SERVICE",
     top: Top = DEFAULT_TOP,
 ) -> dict[str, Any]:
     from cost_analysis import summary
@@ -168,10 +174,12 @@ def get_rightsizing_recommendations(
     ),
 )
 def recommend_reserved_instance_plan(
-    term: Annotated[str, one_of(TERMS, "Commitment term.")] = "ONE_YEAR",
-    payment_option: Annotated[str, one_of(PAYMENT_OPTIONS, "How to pay.")] = "NO_UPFRONT",
+    term: Annotated[str, one_of(TERMS, "Commitment term.", default="ONE_YEAR")] = "ONE_YEAR",
+    payment_option: Annotated[
+        str, one_of(PAYMENT_OPTIONS, "How to pay.", default="NO_UPFRONT")
+    ] = "NO_UPFRONT",
     lookback_days: Annotated[
-        int, one_of(tuple(LOOKBACK_PERIODS), "Days of usage history to base it on.")
+        int, one_of(tuple(LOOKBACK_PERIODS), "Days of usage history to base it on.", default=30)
     ] = 30,
 ) -> dict[str, Any]:
     from cost_analysis import commitments

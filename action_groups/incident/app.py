@@ -150,7 +150,8 @@ def get_resource_metrics(
         ),
     ],
     resource_type: Annotated[
-        str | None, one_of(TYPES, "The kind of resource; guessed from the ID when omitted.")
+        str | None,
+        one_of(TYPES, "The kind of resource; guessed from the ID when omitted.", default=None),
     ] = None,
     hours: Annotated[int, Query(description="Window in hours (1-336).", ge=1, le=336)] = 3,
     region: Region = None,
@@ -201,7 +202,10 @@ def find_similar_incidents(
         str | None, Query(description="Only incidents of this service, e.g. rds, lambda, eks.")
     ] = None,
     severity: Annotated[
-        str | None, one_of(SEVERITIES, "Only incidents of this severity (sev1 is the most severe).")
+        str | None,
+        one_of(
+            SEVERITIES, "Only incidents of this severity (sev1 is the most severe).", default=None
+        ),
     ] = None,
     top: Annotated[int, Query(description="How many incidents (1-10).", ge=1, le=10)] = 5,
 ) -> dict[str, Any]:

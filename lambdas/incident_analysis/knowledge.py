@@ -151,9 +151,8 @@ def similar_search(text: str, *, service: str | None, severity: str | None, top:
         conditions.append(_equals("service", slug))
         applied.append(f"service={slug}")
     if severity:
-        level = severity.strip().lower()
-        conditions.append(_equals("severity", level))
-        applied.append(f"severity={level}")
+        conditions.append(_equals("severity", severity))
+        applied.append(f"severity={severity}")
     return Search(query, _all_of(conditions), _fetch_count(top), tuple(applied))
 
 

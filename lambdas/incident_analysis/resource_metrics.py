@@ -141,8 +141,8 @@ def checked_request(
         raise BadRequest("resource_id is empty; pass an instance ID, DB identifier, ...")
     if not MIN_HOURS <= hours <= MAX_HOURS:
         raise BadRequest(f"hours must be between {MIN_HOURS} and {MAX_HOURS} (got {hours}).")
-    # The route has checked resource_type against TYPES (`parameters.one_of`).
-    return resource_id, (resource_type or "").strip().lower() or None
+    # The route has made resource_type one of TYPES, or None (`parameters.one_of`).
+    return resource_id, resource_type
 
 
 # --- analysis (pure) -------------------------------------------------------------------------

@@ -103,13 +103,15 @@ def resolve(
     try:
         scope = settings().region_scope()
     except ConfigurationError as error:
-        # Every call fails the same way until an operator redeploys; say so, don't crash.
+        # Every call fails the same way until an operator redeploys; say so, don't crash. The
+        # values stay in the log: the answer can reach a Slack channel.
         logger.error("the function's settings are invalid", extra={"problem": str(error)})
+        which = getattr(error, "summary", "see the function's logs")
         return bedrock_response(
             event,
             503,
             error_body(
-                f"this tool is deployed with invalid settings ({error}). An operator must "
+                f"this tool is deployed with invalid settings ({which}). An operator must "
                 "redeploy the stack; meanwhile answer without this tool."
             ),
         )

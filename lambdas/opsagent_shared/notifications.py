@@ -99,16 +99,22 @@ class NotificationSettings(FunctionSettings):
     report_language: str = Field(DEFAULT_LANGUAGE, alias="REPORT_LANGUAGE")
     connector_name: str = Field(DEFAULT_CONNECTOR, alias="AGENT_CONNECTOR_NAME")
 
-    # ConfigurationError passes through pydantic unchanged, with the message written here.
+    # A ValueError, so pydantic reports it with every other problem of these settings.
     @field_validator("report_language")
     @classmethod
     def _language(cls, value: str) -> str:
-        return resolve_language(None, value)
+        try:
+            return resolve_language(None, value)
+        except ConfigurationError as error:
+            raise ValueError(str(error)) from None
 
     @field_validator("connector_name")
     @classmethod
     def _connector(cls, value: str) -> str:
-        return resolve_connector(value)
+        try:
+            return resolve_connector(value)
+        except ConfigurationError as error:
+            raise ValueError(str(error)) from None
 
 
 def channel(event: object, settings: NotificationSettings) -> Channel:

@@ -8,23 +8,34 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from opsagent_shared.responses import MAX_TOP
 
 
-def one_of(values: Sequence[str] | Sequence[int], description: str) -> Any:
+def one_of(
+    values: Sequence[str] | Sequence[int], description: str, *, default: str | int | None
+) -> Any:
     """The `Query` of a parameter that takes one of `values` (text in any letter case).
 
     The allowed values are written into the description: Bedrock rejects `enum` in an action
     group's schema (FACTS.md), so the model learns them from the text, and the resolver
-    answers anything else with a 400 that lists them.
+    answers anything else with a 400 that lists them. A blank value (agents often send every
+    optional parameter, empty) is `default`, the same as the route's own default.
     """
     allowed = ", ".join(str(v) for v in values)
     query = Query(description=f"{description} One of: {allowed}.")
-    # pydantic runs validators found in a field's metadata, as it would in Annotated[...].
+    # pydantic runs validators found in a field's metadata, in order, as in Annotated[...].
+    query.metadata.append(BeforeValidator(_blank_is(default)))
     query.metadata.append(AfterValidator(_member_of(tuple(values), allowed)))
     return query
+
+
+def _blank_is(default: str | int | None) -> Callable[[Any], Any]:
+    def blank(value: Any) -> Any:
+        return default if isinstance(value, str) and not value.strip() else value
+
+    return blank
 
 
 def _member_of(values: tuple[str | int, ...], allowed: str) -> Callable[[Any], Any]:

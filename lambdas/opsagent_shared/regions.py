@@ -7,6 +7,7 @@ each tool call (`in_scope`), the way it sets the call's deadline.
 
 from __future__ import annotations
 
+import contextvars
 import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -109,7 +110,11 @@ def scan_regions(
         )
         return scan
     pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(region_list))))
-    futures = {region: pool.submit(work, region) for region in region_list}
+    # Each region's work sees this call's scope and deadline (context variables do not follow
+    # a thread pool's threads by themselves).
+    futures = {
+        region: pool.submit(contextvars.copy_context().run, work, region) for region in region_list
+    }
     late: list[str] = []
     try:
         for region, future in futures.items():

@@ -13,7 +13,7 @@ Every problem is reported at once, naming the variable and what it should be, as
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
@@ -58,18 +58,34 @@ class FunctionSettings(BaseModel):
         try:
             return cls.model_validate(present)
         except ValidationError as error:
-            raise ConfigurationError(
-                f"{cls.__name__}: " + "; ".join(_problem(e) for e in error.errors())
-            ) from None
+            raise InvalidSettings(cls.__name__, error.errors()) from None
 
 
-def _problem(error: Mapping[str, Any]) -> str:
-    name = ".".join(str(part) for part in error.get("loc", ())) or "settings"
+class InvalidSettings(ConfigurationError):
+    """A function's environment does not fit its settings model. `str()` is the detail for
+    the logs (values included, cut short); `summary` names the variables only, for answers
+    that reach a chat."""
+
+    def __init__(self, model: str, errors: Sequence[Mapping[str, Any]]) -> None:
+        problems = [(_variable(e), e) for e in errors]
+        super().__init__(f"{model}: " + "; ".join(_detail(n, e) for n, e in problems))
+        self.summary = "; ".join(
+            f"{name} is not set" if e.get("type") == "missing" else f"{name} is not valid"
+            for name, e in problems
+        )
+
+
+def _variable(error: Mapping[str, Any]) -> str:
+    return ".".join(str(part) for part in error.get("loc", ())) or "settings"
+
+
+def _detail(name: str, error: Mapping[str, Any]) -> str:
     if error.get("type") == "missing":
         return f"environment variable {name} is not set"
     value = error.get("input")
     shown = value if isinstance(value, str) and len(value) <= 80 else "(value not shown)"
-    return f"environment variable {name}={shown!r}: {error.get('msg', 'invalid')}"
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    return f"environment variable {name}={shown!r}: {message}"
 
 
 S = TypeVar("S", bound=FunctionSettings)

@@ -17,6 +17,9 @@ ENTRY_POINTS = {
 
 # Every function gets these from PythonLambda; Powertools, not our code, reads them.
 POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
+# Read with a default that infra leaves alone on purpose (tests set 1 worker: Stubbers answer in
+# call order).
+TUNING_ONLY = {"REGION_SCAN_WORKERS"}
 CONFIGURATIONS = {
     "default": {},
     "everything on": {
@@ -61,10 +64,9 @@ def test_infra_sets_what_each_function_reads_and_nothing_else(configuration: str
         if model is None:
             assert set_by_infra == set(), f"{package} has no settings model but gets {set_by_infra}"
             continue
-        reads = model.variables() - LAMBDA_PROVIDED
+        reads = model.variables() - LAMBDA_PROVIDED - TUNING_ONLY
         assert set_by_infra <= reads, f"{package}: set but never read: {set_by_infra - reads}"
-        missing = model.required_variables() - LAMBDA_PROVIDED - set_by_infra
-        assert missing == set(), f"{package}: read but never set: {missing}"
+        assert reads <= set_by_infra, f"{package}: read but never set: {reads - set_by_infra}"
 
 
 def test_try_it_is_among_the_functions_checked() -> None:

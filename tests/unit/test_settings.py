@@ -11,7 +11,7 @@ from pydantic import Field
 from opsagent_shared.errors import ConfigurationError
 from opsagent_shared.notifications import NotificationSettings
 from opsagent_shared.regions import ScanSettings
-from opsagent_shared.settings import CommaSeparated, FunctionSettings, cold_start
+from opsagent_shared.settings import CommaSeparated, FunctionSettings, InvalidSettings, cold_start
 
 
 class Example(FunctionSettings):
@@ -106,3 +106,33 @@ def test_the_incident_function_reads_its_knowledge_base_and_log_group_prefixes()
     )
     with pytest.raises(ConfigurationError, match="KNOWLEDGE_BASE_ID is not set"):
         IncidentSettings.from_environ({"AWS_REGION": "x", "INCIDENT_LOG_GROUP_PREFIXES": ""})
+
+
+def test_every_notification_problem_is_reported_at_once() -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        NotificationSettings.from_environ({"REPORT_LANGUAGE": "jp"})
+    message = str(raised.value)
+    assert message.startswith("NotificationSettings: ")
+    assert "TOPIC_ARN is not set" in message
+    assert "REPORT_LANGUAGE='jp': REPORT_LANGUAGE 'jp' is not supported" in message
+
+
+def test_the_summary_names_variables_and_never_their_values() -> None:
+    with pytest.raises(InvalidSettings) as raised:
+        Example.from_environ({"DELAY_SECONDS": "secret-looking-value"})
+    assert raised.value.summary == "QUEUE_URL is not set; DELAY_SECONDS is not valid"
+    assert "secret-looking-value" in str(raised.value)  # the log keeps the detail
+
+
+def test_region_workers_see_the_call_scope(monkeypatch: pytest.MonkeyPatch) -> None:
+    from opsagent_shared import regions
+
+    seen: dict[str, str | None] = {}
+
+    def work(region: str) -> None:
+        seen[region] = regions.current_scope().home
+
+    with regions.in_scope(regions.RegionScope(home="eu-west-1", workers=2)):
+        scan = regions.scan_regions(["a-1", "b-2"], work)
+    assert scan.notes == []
+    assert seen == {"a-1": "eu-west-1", "b-2": "eu-west-1"}
