@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from cost_analysis.commitments import LOOKBACK_PERIODS, PAYMENT_OPTIONS, TERMS
-from cost_analysis.summary import GROUP_BY
+from cost_analysis.choices import GROUP_BY, LOOKBACK_PERIODS, PAYMENT_OPTIONS, TERMS
 
 from opsagent_shared.actions import action_group_resolver
 from opsagent_shared.parameters import Regions, Top, one_of

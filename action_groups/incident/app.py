@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from incident_analysis.knowledge import SEVERITIES
-from incident_analysis.resource_metrics import TYPES
+from incident_analysis.choices import RESOURCE_TYPES, SEVERITIES
 
 from incident.settings import settings
 from opsagent_shared.actions import action_group_resolver
@@ -151,7 +150,9 @@ def get_resource_metrics(
     ],
     resource_type: Annotated[
         str | None,
-        one_of(TYPES, "The kind of resource; guessed from the ID when omitted.", default=None),
+        one_of(
+            RESOURCE_TYPES, "The kind of resource; guessed from the ID when omitted.", default=None
+        ),
     ] = None,
     hours: Annotated[int, Query(description="Window in hours (1-336).", ge=1, le=336)] = 3,
     region: Region = None,

@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
+from cost_analysis.choices import LOOKBACK_PERIODS
 from cost_analysis.cost_explorer import first_page
 from opsagent_shared import clock
 from opsagent_shared.errors import CostDataUnavailable
@@ -28,9 +29,6 @@ from opsagent_shared.money import ZERO, money, monthly_from_hourly, one_decimal,
 from opsagent_shared.periods import Period
 from opsagent_shared.responses import tool_response
 
-TERMS = ("ONE_YEAR", "THREE_YEARS")
-PAYMENT_OPTIONS = ("NO_UPFRONT", "PARTIAL_UPFRONT", "ALL_UPFRONT")
-LOOKBACK_PERIODS = {7: "SEVEN_DAYS", 30: "THIRTY_DAYS", 60: "SIXTY_DAYS"}
 SAVINGS_PLANS_TYPE = "COMPUTE_SP"
 RI_SERVICE = "Amazon Elastic Compute Cloud - Compute"
 DEFAULT_CURRENCY = "USD"
@@ -146,7 +144,7 @@ class Answers:
 
 def choice(term: str, payment_option: str, lookback_days: int) -> Choice:
     """The caller's choices as Cost Explorer names them; the route has checked each against
-    TERMS, PAYMENT_OPTIONS and LOOKBACK_PERIODS (`parameters.one_of`)."""
+    `cost_analysis.choices` (`parameters.one_of`)."""
     return Choice(
         term=term,
         payment_option=payment_option,

@@ -20,8 +20,6 @@ from opsagent_shared.money import ZERO, money, percent_change, to_decimal
 from opsagent_shared.periods import HISTORY_DAYS, Period, resolve_period
 from opsagent_shared.responses import tool_response
 
-# The Cost Explorer dimensions a summary may group by (the route checks group_by against them).
-GROUP_BY = ("SERVICE", "REGION", "LINKED_ACCOUNT", "USAGE_TYPE")
 MOVERS = 5
 DEFAULT_CURRENCY = "USD"
 

@@ -26,7 +26,6 @@ from opsagent_shared.responses import excerpt, tool_response
 
 KNOWLEDGE_BASE_ENV = "KNOWLEDGE_BASE_ID"
 SERVICE = "bedrock-agent-runtime"
-SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
 SOURCE_URI_KEY = "x-amz-bedrock-kb-source-uri"
 MAX_TEXT_CHARS = 4_000
 MAX_RESULTS = 100  # Retrieve's numberOfResults ceiling
@@ -137,7 +136,7 @@ def run_analyze(*, knowledge_base_id: str, message: str, top: int = 5) -> dict[s
 
 def similar_search(text: str, *, service: str | None, severity: str | None, top: int) -> Search:
     """Incidents only, of `service` and `severity` when given; BadRequest for a text or service
-    the search could not use (the route has checked severity against SEVERITIES)."""
+    the search could not use (the route has checked severity against choices.SEVERITIES)."""
     query = _query_text(text)
     conditions: list[dict[str, Any]] = [_equals("type", "incident")]
     applied: list[str] = []

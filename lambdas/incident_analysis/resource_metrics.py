@@ -24,7 +24,6 @@ from opsagent_shared.metrics import Datapoint, MetricQuery, fetch_datapoints, su
 from opsagent_shared.responses import tool_response
 
 MIN_HOURS, MAX_HOURS = 1, 336
-TYPES = ("ec2", "rds", "lambda", "ecs")
 TREND_BAND = 0.10  # last third vs first third: within 10% is flat
 MAX_METRIC_PAGES = 5
 RDS_NOT_FOUND = {"DBInstanceNotFound", "DBInstanceNotFoundFault", "InvalidParameterValue"}
@@ -141,7 +140,7 @@ def checked_request(
         raise BadRequest("resource_id is empty; pass an instance ID, DB identifier, ...")
     if not MIN_HOURS <= hours <= MAX_HOURS:
         raise BadRequest(f"hours must be between {MIN_HOURS} and {MAX_HOURS} (got {hours}).")
-    # The route has made resource_type one of TYPES, or None (`parameters.one_of`).
+    # The route has made resource_type one of choices.RESOURCE_TYPES, or None (`parameters.one_of`).
     return resource_id, resource_type
 
 
