@@ -41,7 +41,7 @@ def test_values_given_with_dash_c_arrive_as_strings_and_are_parsed() -> None:
         ({"chunking_strategy": "PARAGRAPH"}, ["'chunking_strategy'", "HIERARCHICAL"]),
         ({"log_retention_days": 31}, ["'log_retention_days'", "30, 60"]),
         ({"data_removal_policy": "keep"}, ["'data_removal_policy'", "retain, destroy"]),
-        ({"name_prefix": ""}, ["'name_prefix' is missing"]),
+        ({"region": ""}, ["'region' is missing", "-c region="]),
         (
             {"foundation_model_id": "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"},
             ["'foundation_model_id'", "callable from us-east-1"],
@@ -105,6 +105,13 @@ def test_malformed_integration_id_is_rejected() -> None:
     with pytest.raises(SettingsError) as raised:
         settings_from({"slack_workspace_id": "workspace", "slack_channel_id": "C0123ABCDE"})
     assert "'slack_workspace_id' = 'workspace'" in str(raised.value)
+
+
+def test_a_blank_value_leaves_the_default() -> None:
+    settings = settings_from({"name_prefix": "", "log_retention_days": " ", "try_it_mode": ""})
+    assert settings.name_prefix == "opsagent"
+    assert settings.log_retention_days == 30
+    assert settings.try_it_mode is False
 
 
 def test_account_falls_back_to_the_cli_default() -> None:
