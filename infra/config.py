@@ -1,8 +1,14 @@
 """Typed, validated settings for the whole app.
 
-`cdk.json` context holds every setting with its default; `-c key=value` overrides any of them.
-`Settings.from_context` reads them once in `app.py`; constructs receive the typed object (or the
-parts they need) and never read context or environment variables themselves.
+`Settings` is a pydantic model and the one place each setting's default is written; its field
+names are the context keys. `cdk.json` context holds only what a deployment usually changes
+(region, account, name prefix, the integration IDs); `-c key=value` sets any setting.
+`Settings.from_context` reads them once in `app.py`; constructs receive the typed object (or
+the parts they need) and never read context or environment variables themselves.
+
+Values arrive as JSON from `cdk.json` or as strings from `-c` (booleans as the words 'true' and
+'false'; an empty string leaves the setting at its default). Only `region` has no default:
+where to deploy is the one choice made for every deployment, and `cdk.json` makes it.
 
 Every problem is reported at synth, all at once, naming the key, the bad value and what is
 expected, so a typo costs one synth rather than a failed deploy.
@@ -10,14 +16,27 @@ expected, so a typo costs one synth rather than a failed deploy.
 
 from __future__ import annotations
 
-import math
 import re
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (
@@ -88,6 +107,7 @@ _LOG_GROUP_PREFIX = re.compile(r"^[A-Za-z0-9._/#-]{1,512}$")
 _SCHEDULER_CRON = re.compile(
     r"^cron\((?P<min>\S+) (?P<hour>\S+) (?P<dom>\S+) (?P<month>\S+) (?P<dow>\S+) (?P<year>\S+)\)$"
 )
+DEFAULT_REPORT_SCHEDULE = "cron(0 9 * * ? *)"
 _BOOLEAN_WORDS = {"true": True, "false": False}
 
 
@@ -117,11 +137,6 @@ class ReportLanguage(StrEnum):
     ENGLISH = "en"
 
 
-DEFAULT_REPORT_SCHEDULE = "cron(0 9 * * ? *)"
-DEFAULT_REPORT_TIMEZONE = "Asia/Seoul"
-DEFAULT_ANOMALY_THRESHOLD_USD = Decimal("100")
-
-
 @dataclass(frozen=True, kw_only=True)
 class SlackSettings:
     workspace_id: str
@@ -134,46 +149,323 @@ class ConfluenceSettings:
     space_id: str
 
 
-@dataclass(frozen=True, kw_only=True)
-class Settings:
-    region: str
-    account: str | None
-    name_prefix: str
-    embedding_model_id: str
-    embedding_dimensions: int
-    foundation_model_id: str
-    chunking_strategy: ChunkingStrategy
-    log_retention_days: int
-    data_removal_policy: DataRemovalPolicy
-    slack: SlackSettings | None
-    confluence: ConfluenceSettings | None
+# Rules a value is checked against. A broken rule raises `_invalid(...)`, and `_problem` words
+# the message: the key, the value, and what is expected (the field's description, unless the
+# rule says more).
+_INVALID = "setting"
+
+
+def _join(values: tuple[Any, ...]) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+def _invalid(**context: Any) -> PydanticCustomError:
+    """A broken rule. `context` may hold `expected` (said instead of the field's description),
+    `value` (shown instead of the input) and `detail` (added to what is expected)."""
+    return PydanticCustomError(_INVALID, "not a valid setting", context)
+
+
+def _matching(pattern: re.Pattern[str]) -> AfterValidator:
+    """Text that must match `pattern`; None and '' are optional text's unset values."""
+
+    def check(value: str | None) -> str | None:
+        if value and not pattern.match(value):
+            raise _invalid()
+        return value
+
+    return AfterValidator(check)
+
+
+def _one_of(allowed: tuple[Any, ...]) -> AfterValidator:
+    def check(value: Any) -> Any:
+        if value not in allowed:
+            raise _invalid(value=value)
+        return value
+
+    return AfterValidator(check)
+
+
+def _not_a_boolean(value: object) -> object:
+    """JSON true/false is not a number (pydantic would read it as 1 or 0)."""
+    if isinstance(value, bool):
+        raise _invalid()
+    return value
+
+
+def _boolean_word(value: object) -> object:
+    """`-c` gives the words 'true'/'false' (any case); cdk.json gives JSON true/false."""
+    if isinstance(value, str) and value.lower() in _BOOLEAN_WORDS:
+        return _BOOLEAN_WORDS[value.lower()]
+    return value
+
+
+def _comma_separated(pattern: re.Pattern[str], bad_items: str) -> BeforeValidator:
+    """Text of comma-separated items, each matching `pattern`, as a tuple without repeats.
+    `bad_items` is added to what is expected when some items do not match; `{}` stands for
+    them."""
+
+    def parse(value: object) -> object:
+        if isinstance(value, tuple):  # the default
+            return value
+        if not isinstance(value, str):
+            raise _invalid()
+        items = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+        bad = tuple(item for item in items if not pattern.match(item))
+        if bad or not items:
+            raise _invalid(detail=bad_items.format(_join(bad)) if bad else "")
+        return items
+
+    return BeforeValidator(parse)
+
+
+def _scheduler_cron(value: str) -> str:
+    match = _SCHEDULER_CRON.match(value)
+    if match is None or "?" not in (match.group("dom"), match.group("dow")):
+        raise _invalid()
+    return value
+
+
+def _time_zone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise _invalid() from None
+    return value
+
+
+@dataclass(frozen=True)
+class _Unpaired:
+    """Stands in for the unset half of an integration whose other half is set."""
+
+    partner: str
+
+
+def _paired(value: object) -> object:
+    if isinstance(value, _Unpaired):
+        raise _invalid(
+            value=None, detail=f", because '{value.partner}' is set (set both, or neither)"
+        )
+    return value
+
+
+# Two settings that turn one integration on together: both set, or neither.
+_INTEGRATION_PAIRS = (
+    ("slack_workspace_id", "slack_channel_id"),
+    ("confluence_base_url", "confluence_space_id"),
+)
+
+_WholeNumber = Annotated[int, BeforeValidator(_not_a_boolean)]
+_Boolean = Annotated[bool, Strict(), BeforeValidator(_boolean_word)]
+
+
+class Settings(BaseModel):
+    """Every setting, with its default. A field's name is its context key; its description is
+    what a message about a bad value says is expected."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        # Defaults go through the rules too, so the cross-field ones hold for them.
+        validate_default=True,
+        # cdk.json may give an ID as a JSON number.
+        coerce_numbers_to_str=True,
+    )
+
+    # Required: where every stack deploys (cdk.json sets it).
+    region: Annotated[str, _matching(_REGION)] = Field(
+        description="an AWS region code such as 'us-east-1'"
+    )
+    # None: the CLI's current account (`default_account`).
+    account: Annotated[str | None, _matching(_ACCOUNT)] = Field(
+        None, description="a 12-digit AWS account ID"
+    )
+    name_prefix: Annotated[str, _matching(_NAME_PREFIX)] = Field(
+        "opsagent", description="3-20 lowercase letters, digits or hyphens, starting with a letter"
+    )
+    embedding_model_id: Annotated[str, _one_of(tuple(EMBEDDING_MODEL_DIMENSIONS))] = Field(
+        "amazon.titan-embed-text-v2:0",
+        description=f"one of {_join(tuple(EMBEDDING_MODEL_DIMENSIONS))}",
+    )
+    embedding_dimensions: _WholeNumber = Field(1024, description="a whole number")
+    foundation_model_id: Annotated[str, _matching(_MODEL_ID)] = Field(
+        "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        description="a Bedrock model ID or inference profile ID such as "
+        "'global.anthropic.claude-sonnet-4-5-20250929-v1:0'",
+    )
+    chunking_strategy: ChunkingStrategy = Field(
+        ChunkingStrategy.HIERARCHICAL, description=f"one of {_join(tuple(ChunkingStrategy))}"
+    )
+    log_retention_days: Annotated[_WholeNumber, _one_of(LOG_RETENTION_DAYS)] = Field(
+        30, description=f"one of {_join(LOG_RETENTION_DAYS)}"
+    )
+    data_removal_policy: DataRemovalPolicy = Field(
+        DataRemovalPolicy.RETAIN, description=f"one of {_join(tuple(DataRemovalPolicy))}"
+    )
     # Regions the cost tools scan; empty means every region enabled in the account.
-    scan_regions: tuple[str, ...] = ()
+    scan_regions: Annotated[
+        tuple[str, ...], _comma_separated(_REGION, " ({}: not a region code)")
+    ] = Field(
+        (),
+        description="comma-separated AWS region codes such as 'us-east-1,ap-northeast-2', or "
+        "empty to scan every region enabled in the account",
+    )
     # Daily cost report: an EventBridge Scheduler cron expression, read in `report_timezone`.
-    report_schedule: str = DEFAULT_REPORT_SCHEDULE
-    report_timezone: str = DEFAULT_REPORT_TIMEZONE
-    report_language: ReportLanguage = ReportLanguage.KOREAN
+    report_schedule: Annotated[str, AfterValidator(_scheduler_cron)] = Field(
+        DEFAULT_REPORT_SCHEDULE,
+        description="an EventBridge Scheduler cron expression with six fields (minutes hours "
+        "day-of-month month day-of-week year, one of the day fields '?'), such as "
+        f"'{DEFAULT_REPORT_SCHEDULE}' for 09:00 every day",
+    )
+    report_timezone: Annotated[str, AfterValidator(_time_zone)] = Field(
+        "Asia/Seoul", description="an IANA time zone name such as 'Asia/Seoul' or 'UTC'"
+    )
+    report_language: ReportLanguage = Field(
+        ReportLanguage.KOREAN, description=f"one of {_join(tuple(ReportLanguage))}"
+    )
     # Cost Anomaly Detection alerts when an anomaly's total impact reaches this many USD.
-    anomaly_threshold_usd: Decimal = DEFAULT_ANOMALY_THRESHOLD_USD
+    anomaly_threshold_usd: Decimal = Field(
+        Decimal("100"), ge=0, allow_inf_nan=False, description="a number of US dollars, 0 or more"
+    )
     # An account allows one per-service (DIMENSIONAL/SERVICE) monitor, and AWS creates one by
     # default in many accounts: set this to subscribe to it instead of creating another.
-    anomaly_monitor_arn: str | None = None
+    anomaly_monitor_arn: Annotated[str | None, _matching(_ANOMALY_MONITOR_ARN)] = Field(
+        None,
+        description="an existing monitor's ARN, arn:aws:ce::<account>:anomalymonitor/<id> "
+        "(aws ce get-anomaly-monitors), or empty to create one",
+    )
     # Deploys a function that posts sample notifications, to check the Slack wiring.
-    try_it_mode: bool = False
+    try_it_mode: _Boolean = Field(False, description="true or false")
     # Chatbot: require each Slack user's own IAM role (set in Slack) besides the channel role.
-    slack_user_role_required: bool = False
-    # The name the agent is attached under in Slack (`@Amazon Q ask <name> ...`); defaults to
-    # the name prefix.
-    connector_name: str = ""
+    slack_user_role_required: _Boolean = Field(False, description="true or false")
+    # The name the agent is attached under in Slack (`@Amazon Q ask <name> ...`); empty: the
+    # name prefix (see `connector`).
+    connector_name: Annotated[str, _matching(_CONNECTOR_NAME)] = Field(
+        "",
+        description="1-20 letters, digits, dashes or underscores (the name in "
+        "`@Amazon Q ask <name>`), or empty for the name prefix",
+    )
     # Bedrock's "APIs per Agent" quota for this account (raised through Service Quotas).
-    max_apis_per_agent: int = DEFAULT_MAX_APIS_PER_AGENT
-    guardrail_tier: GuardrailTier = GuardrailTier.STANDARD
+    max_apis_per_agent: _WholeNumber = Field(
+        DEFAULT_MAX_APIS_PER_AGENT, ge=1, le=1000, description="a whole number from 1 to 1000"
+    )
+    guardrail_tier: GuardrailTier = Field(
+        GuardrailTier.STANDARD, description=f"one of {_join(tuple(GuardrailTier))}"
+    )
     # Log-group name prefixes the incident tools may query; empty means every log group.
-    incident_log_group_prefixes: tuple[str, ...] = ()
+    incident_log_group_prefixes: Annotated[
+        tuple[str, ...], _comma_separated(_LOG_GROUP_PREFIX, " (not valid: {})")
+    ] = Field(
+        (),
+        description="comma-separated log-group name prefixes such as '/aws/lambda/payments,"
+        "/ecs/', or empty for every log group",
+    )
     # AWS Marketplace product IDs of the foundation model, to scope aws-marketplace:Subscribe.
-    marketplace_product_ids: tuple[str, ...] = ()
+    marketplace_product_ids: Annotated[
+        tuple[str, ...], _comma_separated(_MARKETPLACE_PRODUCT_ID, " (not valid: {})")
+    ] = Field(
+        (),
+        description="comma-separated AWS Marketplace product IDs ('prod-...') of the foundation "
+        "model",
+    )
     # Reserved concurrency for each tool function; 0 leaves it unreserved (see README).
-    tool_reserved_concurrency: int = 0
+    tool_reserved_concurrency: _WholeNumber = Field(
+        0, ge=0, le=1000, description="a whole number from 0 to 1000"
+    )
+    # Slack (AWS Chatbot) and Confluence postmortems: each pair both set, or neither (off).
+    slack_workspace_id: Annotated[
+        str | None, BeforeValidator(_paired), _matching(_SLACK_WORKSPACE)
+    ] = Field(None, description="a Slack workspace (team) ID like 'T0123ABCD'")
+    slack_channel_id: Annotated[str | None, BeforeValidator(_paired), _matching(_SLACK_CHANNEL)] = (
+        Field(None, description="a Slack channel ID like 'C0123ABCD'")
+    )
+    confluence_base_url: Annotated[
+        str | None, BeforeValidator(_paired), _matching(_CONFLUENCE_URL)
+    ] = Field(
+        None,
+        description="your Confluence Cloud address such as 'https://example.atlassian.net/wiki'",
+    )
+    confluence_space_id: Annotated[
+        str | None, BeforeValidator(_paired), _matching(_CONFLUENCE_SPACE_ID)
+    ] = Field(None, description="the numeric Confluence space ID")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _integrations_are_set_in_pairs(cls, data: Any) -> Any:
+        """Marks the unset half of a half-set integration, so that half reports it."""
+        if not isinstance(data, Mapping):
+            return data
+        data = dict(data)
+        for pair in _INTEGRATION_PAIRS:
+            given = [key for key in pair if data.get(key) not in (None, "")]
+            if len(given) == 1:
+                (unset,) = (key for key in pair if key not in given)
+                data[unset] = _Unpaired(given[0])
+        return data
+
+    # Cross-field rules. Each sees the fields before it that are valid (`info.data`), and
+    # checks nothing against one that is not: that one's own problem is already reported.
+
+    @field_validator("embedding_dimensions")
+    @classmethod
+    def _embedding_model_produces_dimensions(cls, dimensions: int, info: ValidationInfo) -> int:
+        model_id = info.data.get("embedding_model_id")
+        if model_id is not None and dimensions not in EMBEDDING_MODEL_DIMENSIONS[model_id]:
+            allowed = EMBEDDING_MODEL_DIMENSIONS[model_id]
+            raise _invalid(value=dimensions, expected=f"one of {_join(allowed)} for {model_id}")
+        return dimensions
+
+    @field_validator("foundation_model_id")
+    @classmethod
+    def _profile_serves_region(cls, model_id: str, info: ValidationInfo) -> str:
+        region = info.data.get("region")
+        match = _MODEL_ID.match(model_id)
+        geography = match.group("geo") if match else None
+        if region is None or geography is None:
+            return model_id
+        region_prefixes = INFERENCE_PROFILE_GEOGRAPHIES.get(geography)
+        if region_prefixes is None:
+            raise _invalid(
+                expected="an inference profile prefix among "
+                f"{_join(tuple(INFERENCE_PROFILE_GEOGRAPHIES))}"
+            )
+        if not region.startswith(region_prefixes):
+            raise _invalid(
+                expected=f"a profile callable from {region} ('{geography}.' profiles serve "
+                f"{_join(region_prefixes)}* regions; use 'global.' or the local geography)"
+            )
+        return model_id
+
+    @field_validator("guardrail_tier")
+    @classmethod
+    def _standard_tier_has_a_profile(
+        cls, tier: GuardrailTier, info: ValidationInfo
+    ) -> GuardrailTier:
+        region = info.data.get("region")
+        if tier is GuardrailTier.STANDARD and region and guardrail_profile_for(region) is None:
+            raise _invalid(
+                value=tier.value,
+                expected=f"a tier {region} can use: {region} has no guardrail cross-Region "
+                "profile, which the Standard tier (the one that filters Korean) requires. "
+                "Deploy in a region that has one (ap-northeast-2 for Seoul), or accept the "
+                "fallback with -c guardrail_tier=CLASSIC (content and prompt-attack filters "
+                "for English, French and Spanish only)",
+            )
+        return tier
+
+    @property
+    def slack(self) -> SlackSettings | None:
+        if self.slack_workspace_id and self.slack_channel_id:
+            return SlackSettings(
+                workspace_id=self.slack_workspace_id, channel_id=self.slack_channel_id
+            )
+        return None
+
+    @property
+    def confluence(self) -> ConfluenceSettings | None:
+        if self.confluence_base_url and self.confluence_space_id:
+            return ConfluenceSettings(
+                base_url=self.confluence_base_url.rstrip("/"), space_id=self.confluence_space_id
+            )
+        return None
 
     @property
     def connector(self) -> str:
@@ -192,141 +484,20 @@ class Settings:
     ) -> Settings:
         """Build settings from a context lookup (`app.node.try_get_context`).
 
-        `default_account` is the CLI's `CDK_DEFAULT_ACCOUNT`, used when no `account` is set.
+        A key that is absent or blank takes the field's default. `default_account` is the
+        CLI's `CDK_DEFAULT_ACCOUNT`, used when no `account` is set.
         """
-        reader = _ContextReader(get)
-        region = reader.text("region", _REGION, "an AWS region code such as 'us-east-1'")
-        account = reader.optional_text("account", _ACCOUNT, "a 12-digit AWS account ID")
-        name_prefix = reader.text(
-            "name_prefix",
-            _NAME_PREFIX,
-            "3-20 lowercase letters, digits or hyphens, starting with a letter",
-        )
-        embedding_model_id = reader.choice("embedding_model_id", tuple(EMBEDDING_MODEL_DIMENSIONS))
-        embedding_dimensions = reader.integer("embedding_dimensions")
-        if embedding_model_id and embedding_dimensions is not None:
-            allowed = EMBEDDING_MODEL_DIMENSIONS[embedding_model_id]
-            if embedding_dimensions not in allowed:
-                reader.problem(
-                    "embedding_dimensions",
-                    embedding_dimensions,
-                    f"one of {_join(allowed)} for {embedding_model_id}",
-                )
-        foundation_model_id = reader.text(
-            "foundation_model_id",
-            _MODEL_ID,
-            "a Bedrock model ID or inference profile ID such as "
-            "'global.anthropic.claude-sonnet-4-5-20250929-v1:0'",
-        )
-        if foundation_model_id and region:
-            _check_profile_geography(reader, foundation_model_id, region)
-        chunking = reader.choice("chunking_strategy", tuple(s.value for s in ChunkingStrategy))
-        retention = reader.integer("log_retention_days")
-        if retention is not None and retention not in LOG_RETENTION_DAYS:
-            reader.problem("log_retention_days", retention, f"one of {_join(LOG_RETENTION_DAYS)}")
-        removal = reader.choice("data_removal_policy", tuple(p.value for p in DataRemovalPolicy))
-        scan_regions = _scan_regions(reader)
-        report_schedule = _report_schedule(reader)
-        report_timezone = _report_timezone(reader)
-        report_language = reader.optional_choice(
-            "report_language", tuple(language.value for language in ReportLanguage)
-        )
-        anomaly_threshold = reader.non_negative_number("anomaly_threshold_usd")
-        anomaly_monitor_arn = reader.optional_text(
-            "anomaly_monitor_arn",
-            _ANOMALY_MONITOR_ARN,
-            "an existing monitor's ARN, arn:aws:ce::<account>:anomalymonitor/<id> "
-            "(aws ce get-anomaly-monitors), or empty to create one",
-        )
-        try_it_mode = reader.boolean("try_it_mode")
-        slack_user_role_required = reader.boolean("slack_user_role_required")
-        connector_name = reader.optional_text(
-            "connector_name",
-            _CONNECTOR_NAME,
-            "1-20 letters, digits, dashes or underscores (the name in `@Amazon Q ask <name>`), "
-            "or empty for the name prefix",
-        )
-        max_apis = reader.optional_integer("max_apis_per_agent", minimum=1, maximum=1000)
-        guardrail_tier = reader.optional_choice(
-            "guardrail_tier", tuple(tier.value for tier in GuardrailTier)
-        )
-        standard = (guardrail_tier or GuardrailTier.STANDARD.value) == GuardrailTier.STANDARD
-        if standard and region and _REGION.match(region) and guardrail_profile_for(region) is None:
-            reader.problem(
-                "guardrail_tier",
-                GuardrailTier.STANDARD.value,
-                f"a tier {region} can use: {region} has no guardrail cross-Region profile, which "
-                "the Standard tier (the one that filters Korean) requires. Deploy in a "
-                "region that has one (ap-northeast-2 for Seoul), or accept the fallback with "
-                "-c guardrail_tier=CLASSIC (content and prompt-attack filters for English, "
-                "French and Spanish only)",
-            )
-        log_group_prefixes = _list_setting(
-            reader,
-            "incident_log_group_prefixes",
-            _LOG_GROUP_PREFIX,
-            "comma-separated log-group name prefixes such as '/aws/lambda/payments,/ecs/', or "
-            "empty for every log group",
-        )
-        product_ids = _list_setting(
-            reader,
-            "marketplace_product_ids",
-            _MARKETPLACE_PRODUCT_ID,
-            "comma-separated AWS Marketplace product IDs ('prod-...') of the foundation model",
-        )
-        reserved = reader.optional_integer("tool_reserved_concurrency", minimum=0, maximum=1000)
-        slack = _pair(
-            reader,
-            (
-                "slack_workspace_id",
-                _SLACK_WORKSPACE,
-                "a Slack workspace (team) ID like 'T0123ABCD'",
-            ),
-            ("slack_channel_id", _SLACK_CHANNEL, "a Slack channel ID like 'C0123ABCD'"),
-        )
-        confluence = _pair(
-            reader,
-            (
-                "confluence_base_url",
-                _CONFLUENCE_URL,
-                "your Confluence Cloud address such as 'https://example.atlassian.net/wiki'",
-            ),
-            ("confluence_space_id", _CONFLUENCE_SPACE_ID, "the numeric Confluence space ID"),
-        )
-        reader.raise_if_problems()
-        return cls(
-            region=region,
-            account=account or default_account or None,
-            name_prefix=name_prefix,
-            embedding_model_id=embedding_model_id,
-            embedding_dimensions=int(embedding_dimensions or 0),
-            foundation_model_id=foundation_model_id,
-            chunking_strategy=ChunkingStrategy(chunking),
-            log_retention_days=int(retention or 0),
-            data_removal_policy=DataRemovalPolicy(removal),
-            scan_regions=scan_regions,
-            report_schedule=report_schedule or DEFAULT_REPORT_SCHEDULE,
-            report_timezone=report_timezone or DEFAULT_REPORT_TIMEZONE,
-            report_language=ReportLanguage(report_language or ReportLanguage.KOREAN.value),
-            anomaly_threshold_usd=(
-                DEFAULT_ANOMALY_THRESHOLD_USD if anomaly_threshold is None else anomaly_threshold
-            ),
-            anomaly_monitor_arn=anomaly_monitor_arn,
-            try_it_mode=bool(try_it_mode),
-            slack_user_role_required=bool(slack_user_role_required),
-            connector_name=connector_name or "",
-            max_apis_per_agent=DEFAULT_MAX_APIS_PER_AGENT if max_apis is None else max_apis,
-            guardrail_tier=GuardrailTier(guardrail_tier or GuardrailTier.STANDARD.value),
-            incident_log_group_prefixes=log_group_prefixes,
-            marketplace_product_ids=product_ids,
-            tool_reserved_concurrency=reserved or 0,
-            slack=SlackSettings(workspace_id=slack[0], channel_id=slack[1]) if slack else None,
-            confluence=(
-                ConfluenceSettings(base_url=confluence[0].rstrip("/"), space_id=confluence[1])
-                if confluence
-                else None
-            ),
-        )
+        given = {key: _given(get(key)) for key in cls.model_fields}
+        try:
+            settings = cls.model_validate({k: v for k, v in given.items() if v is not None})
+        except ValidationError as error:
+            raise SettingsError(
+                "Invalid settings (fix them in cdk.json or with -c key=value):\n  - "
+                + "\n  - ".join(_problem(e) for e in error.errors())
+            ) from None
+        if settings.account is None and default_account:
+            return settings.model_copy(update={"account": default_account})
+        return settings
 
     def disabled_integration_notes(self) -> list[str]:
         """What is left out of this synth and how to turn it on."""
@@ -344,175 +515,25 @@ class Settings:
         return notes
 
 
-class _ContextReader:
-    """Reads context values (JSON from cdk.json or strings from `-c`) and collects problems."""
-
-    def __init__(self, get: Callable[[str], Any]) -> None:
-        self._get = get
-        self._problems: list[str] = []
-
-    def problem(self, key: str, value: Any, expected: str) -> None:
-        self._problems.append(f"context '{key}' = {value!r} is not valid: expected {expected}.")
-
-    def raise_if_problems(self) -> None:
-        if self._problems:
-            raise SettingsError(
-                "Invalid settings (fix them in cdk.json or with -c key=value):\n  - "
-                + "\n  - ".join(self._problems)
-            )
-
-    def _raw(self, key: str, *, required: bool) -> str | None:
-        value = self._get(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if required:
-                self._problems.append(
-                    f"context '{key}' is missing: add it to cdk.json or pass -c {key}=..."
-                )
-            return None
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
-            self.problem(key, value, "a string or a number")
-            return None
-        return str(value).strip()
-
-    def text(self, key: str, pattern: re.Pattern[str], expected: str) -> str:
-        value = self._raw(key, required=True)
-        if value is not None and not pattern.match(value):
-            self.problem(key, value, expected)
-        return value or ""
-
-    def optional_text(self, key: str, pattern: re.Pattern[str], expected: str) -> str | None:
-        value = self._raw(key, required=False)
-        if value is not None and not pattern.match(value):
-            self.problem(key, value, expected)
-            return None
-        return value
-
-    def choice(self, key: str, allowed: tuple[str, ...]) -> str:
-        value = self._raw(key, required=True)
-        if value is not None and value not in allowed:
-            self.problem(key, value, f"one of {_join(allowed)}")
-            return ""
-        return value or ""
-
-    def optional_choice(self, key: str, allowed: tuple[str, ...]) -> str | None:
-        """A choice that falls back to the setting's default when absent."""
-        value = self._raw(key, required=False)
-        if value is not None and value not in allowed:
-            self.problem(key, value, f"one of {_join(allowed)}")
-            return None
-        return value
-
-    def boolean(self, key: str) -> bool | None:
-        """JSON true/false from cdk.json, or the words 'true'/'false' from `-c`; absent: None."""
-        value = self._get(key)
-        if value is None or isinstance(value, bool):
-            return value
-        if isinstance(value, str):
-            word = value.strip().lower()
-            if not word:
-                return None
-            if word in _BOOLEAN_WORDS:
-                return _BOOLEAN_WORDS[word]
-        self.problem(key, value, "true or false")
-        return None
-
-    def non_negative_number(self, key: str) -> Decimal | None:
-        """A number >= 0 (JSON number or a string from `-c`); absent: None."""
-        value = self._get(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            self.problem(key, value, "a number of US dollars, 0 or more")
-            return None
-        if isinstance(value, float) and not math.isfinite(value):
-            self.problem(key, value, "a number of US dollars, 0 or more")
-            return None
-        try:
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            number = Decimal("NaN")
-        if not number.is_finite() or number < 0:
-            self.problem(key, value, "a number of US dollars, 0 or more")
-            return None
-        return number
-
-    def optional_integer(self, key: str, *, minimum: int, maximum: int) -> int | None:
-        """A whole number within bounds; absent: None (the setting's default)."""
-        value = self._raw(key, required=False)
-        if value is None:
-            return None
-        try:
-            number = int(value)
-        except ValueError:
-            number = None
-        if number is None or not minimum <= number <= maximum:
-            self.problem(key, value, f"a whole number from {minimum} to {maximum}")
-            return None
-        return number
-
-    def integer(self, key: str) -> int | None:
-        value = self._raw(key, required=True)
-        if value is None:
-            return None
-        try:
-            return int(value)
-        except ValueError:
-            self.problem(key, value, "a whole number")
-            return None
+def _given(value: Any) -> Any:
+    """A context value as the model takes it: text stripped; None when absent or blank."""
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
 
 
-def _pair(
-    reader: _ContextReader,
-    first: tuple[str, re.Pattern[str], str],
-    second: tuple[str, re.Pattern[str], str],
-) -> tuple[str, str] | None:
-    """Two settings that turn one integration on together: both set, or neither."""
-    fields = (first, second)
-    given = [reader._raw(key, required=False) is not None for key, _, _ in fields]
-    if not any(given):
-        return None
-    if not all(given):
-        missing, present = (first, second) if not given[0] else (second, first)
-        reader.problem(
-            missing[0], None, f"{missing[2]}, because '{present[0]}' is set (set both, or neither)"
-        )
-        return None
-    values = [reader.optional_text(key, pattern, expected) for key, pattern, expected in fields]
-    return (values[0], values[1]) if values[0] and values[1] else None
-
-
-def _scan_regions(reader: _ContextReader) -> tuple[str, ...]:
-    """`scan_regions`: comma-separated region codes, or empty for every enabled region."""
-    raw = reader._raw("scan_regions", required=False)
-    if raw is None:
-        return ()
-    regions = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
-    bad = tuple(region for region in regions if not _REGION.match(region))
-    if bad or not regions:
-        not_codes = f" ({_join(bad)}: not a region code)" if bad else ""
-        reader.problem(
-            "scan_regions",
-            raw,
-            "comma-separated AWS region codes such as 'us-east-1,ap-northeast-2', or empty to "
-            f"scan every region enabled in the account{not_codes}",
-        )
-        return ()
-    return regions
-
-
-def _list_setting(
-    reader: _ContextReader, key: str, pattern: re.Pattern[str], expected: str
-) -> tuple[str, ...]:
-    """A comma-separated list whose every item matches `pattern`; empty: ()."""
-    raw = reader._raw(key, required=False)
-    if raw is None:
-        return ()
-    items = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
-    bad = tuple(item for item in items if not pattern.match(item))
-    if bad or not items:
-        reader.problem(key, raw, expected + (f" (not valid: {_join(bad)})" if bad else ""))
-        return ()
-    return items
+def _problem(error: ErrorDetails) -> str:
+    key = str(error["loc"][0]) if error["loc"] else "settings"
+    if error["type"] == "missing":
+        return f"context '{key}' is missing: add it to cdk.json or pass -c {key}=..."
+    # pydantic's own errors (a wrong type, a bound) say what is expected in the field's words.
+    context = error.get("ctx", {}) if error["type"] == _INVALID else {}
+    field = Settings.model_fields.get(key)
+    expected = context.get("expected") or (field.description if field else None) or "a valid value"
+    value = context.get("value", error["input"])
+    return (
+        f"context '{key}' = {value!r} is not valid: expected {expected}{context.get('detail', '')}."
+    )
 
 
 def guardrail_profile_for(region: str) -> str | None:
@@ -534,67 +555,9 @@ def needs_marketplace_subscription(model_id: str) -> bool:
     return model_provider(model_id) not in PROVIDERS_WITHOUT_MARKETPLACE
 
 
-def _report_schedule(reader: _ContextReader) -> str | None:
-    """`report_schedule`: an EventBridge Scheduler cron expression (six fields)."""
-    raw = reader._raw("report_schedule", required=False)
-    if raw is None:
-        return None
-    match = _SCHEDULER_CRON.match(raw)
-    if match is None or "?" not in (match.group("dom"), match.group("dow")):
-        reader.problem(
-            "report_schedule",
-            raw,
-            "an EventBridge Scheduler cron expression with six fields (minutes hours "
-            "day-of-month month day-of-week year, one of the day fields '?'), such as "
-            f"'{DEFAULT_REPORT_SCHEDULE}' for 09:00 every day",
-        )
-        return None
-    return raw
-
-
-def _report_timezone(reader: _ContextReader) -> str | None:
-    """`report_timezone`: an IANA time zone name the schedule is read in."""
-    raw = reader._raw("report_timezone", required=False)
-    if raw is None:
-        return None
-    try:
-        zoneinfo.ZoneInfo(raw)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        reader.problem(
-            "report_timezone", raw, "an IANA time zone name such as 'Asia/Seoul' or 'UTC'"
-        )
-        return None
-    return raw
-
-
 def inference_profile_geography(model_id: str) -> str | None:
     """The geography prefix of a cross-Region inference profile ID ('us', 'global', ...), or
     None for a plain foundation-model ID."""
     match = _MODEL_ID.match(model_id)
     geography = match.group("geo") if match else None
     return geography if geography in INFERENCE_PROFILE_GEOGRAPHIES else None
-
-
-def _check_profile_geography(reader: _ContextReader, model_id: str, region: str) -> None:
-    match = _MODEL_ID.match(model_id)
-    geography = match.group("geo") if match else None
-    if geography is None:
-        return
-    region_prefixes = INFERENCE_PROFILE_GEOGRAPHIES.get(geography)
-    if region_prefixes is None:
-        reader.problem(
-            "foundation_model_id",
-            model_id,
-            f"an inference profile prefix among {_join(tuple(INFERENCE_PROFILE_GEOGRAPHIES))}",
-        )
-    elif not region.startswith(region_prefixes):
-        reader.problem(
-            "foundation_model_id",
-            model_id,
-            f"a profile callable from {region} ('{geography}.' profiles serve "
-            f"{_join(region_prefixes)}* regions; use 'global.' or the local geography)",
-        )
-
-
-def _join(values: tuple[Any, ...]) -> str:
-    return ", ".join(str(v) for v in values)

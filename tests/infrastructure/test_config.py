@@ -6,11 +6,54 @@ from decimal import Decimal
 
 import pytest
 
-from infra.config import ChunkingStrategy, DataRemovalPolicy, ReportLanguage, SettingsError
-from tests.conftest import settings_from
+from infra.config import (
+    ChunkingStrategy,
+    DataRemovalPolicy,
+    ReportLanguage,
+    Settings,
+    SettingsError,
+)
+from tests.conftest import REPO_ROOT, cdk_json_context, settings_from
 
 
-def test_cdk_json_defaults_are_valid_and_leave_integrations_off() -> None:
+def _is_cdk_own_key(key: str) -> bool:
+    """Context the CDK itself reads: feature flags, telemetry, bundling and similar."""
+    return key.startswith(("@", "aws:cdk:", "aws-cdk:")) or key == "cli-telemetry"
+
+
+def test_cdk_json_sets_only_settings_the_model_knows() -> None:
+    unknown = {k for k in cdk_json_context() if not _is_cdk_own_key(k)} - set(Settings.model_fields)
+    assert not unknown, f"cdk.json sets keys no setting reads (a typo?): {sorted(unknown)}"
+
+
+def test_cdk_json_restates_no_default_but_the_region() -> None:
+    """Defaults live in the model: cdk.json only shows the deployment's own choices."""
+    assert settings_from() == Settings.from_context({"region": "us-east-1"}.get)
+
+
+def test_only_the_region_is_required() -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_context({}.get)
+    assert str(raised.value).count("\n  - ") == 1
+    assert "context 'region' is missing" in str(raised.value)
+
+
+def test_every_setting_says_what_it_expects() -> None:
+    for key, field in Settings.model_fields.items():
+        assert field.description, f"{key}: no description, so a bad value's message is vague"
+
+
+def test_every_setting_is_in_the_readme_configuration_table() -> None:
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        line.split("|")[1].strip().strip("`") for line in section.splitlines() if line[:3] == "| `"
+    }
+    assert set(Settings.model_fields) - rows == set()
+    assert rows - set(Settings.model_fields) == set(), "the table documents a setting that is gone"
+
+
+def test_cdk_json_settings_are_valid_and_leave_integrations_off() -> None:
     settings = settings_from()
     assert settings.region == "us-east-1"
     assert settings.embedding_dimensions == 1024
@@ -41,7 +84,7 @@ def test_values_given_with_dash_c_arrive_as_strings_and_are_parsed() -> None:
         ({"chunking_strategy": "PARAGRAPH"}, ["'chunking_strategy'", "HIERARCHICAL"]),
         ({"log_retention_days": 31}, ["'log_retention_days'", "30, 60"]),
         ({"data_removal_policy": "keep"}, ["'data_removal_policy'", "retain, destroy"]),
-        ({"name_prefix": ""}, ["'name_prefix' is missing"]),
+        ({"region": ""}, ["'region' is missing", "-c region="]),
         (
             {"foundation_model_id": "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"},
             ["'foundation_model_id'", "callable from us-east-1"],
@@ -107,10 +150,14 @@ def test_malformed_integration_id_is_rejected() -> None:
     assert "'slack_workspace_id' = 'workspace'" in str(raised.value)
 
 
-def test_account_falls_back_to_the_cli_default() -> None:
-    from infra.config import Settings
-    from tests.conftest import cdk_json_context
+def test_a_blank_value_leaves_the_default() -> None:
+    settings = settings_from({"name_prefix": "", "log_retention_days": " ", "try_it_mode": ""})
+    assert settings.name_prefix == "opsagent"
+    assert settings.log_retention_days == 30
+    assert settings.try_it_mode is False
 
+
+def test_account_falls_back_to_the_cli_default() -> None:
     context = cdk_json_context()
     settings = Settings.from_context(context.get, default_account="111122223333")
     assert settings.account == "111122223333"
@@ -120,7 +167,7 @@ def test_account_falls_back_to_the_cli_default() -> None:
     )
 
 
-def test_notification_defaults_come_from_cdk_json() -> None:
+def test_notification_defaults_come_from_the_model() -> None:
     settings = settings_from()
     assert settings.report_schedule == "cron(0 9 * * ? *)"
     assert settings.report_timezone == "Asia/Seoul"
@@ -131,9 +178,6 @@ def test_notification_defaults_come_from_cdk_json() -> None:
 
 
 def test_notification_settings_fall_back_to_defaults_when_absent() -> None:
-    from infra.config import Settings
-    from tests.conftest import cdk_json_context
-
     keys = (
         "report_schedule",
         "report_timezone",
