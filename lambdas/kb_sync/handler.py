@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from kb_sync.adapters import BedrockIngestion, SqsDeferrer
 from kb_sync.settings import settings
 from kb_sync.sync import CheckResult, check_jobs, read_batch, synchronize
-from opsagent_shared.aws import client
+from opsagent_shared import aws
 from opsagent_shared.observability import logger, metrics, observed
 
 
@@ -26,11 +26,11 @@ def lambda_handler(event: SQSEvent, context: LambdaContext) -> dict[str, Any]:
     config = settings().sync_settings()
     batch = read_batch((record.message_id, record.body) for record in event.records)
     ingestion = BedrockIngestion(
-        client("bedrock-agent"),
+        aws.client("bedrock-agent"),
         knowledge_base_id=config.knowledge_base_id,
         data_source_id=config.data_source_id,
     )
-    deferrer = SqsDeferrer(client("sqs"), queue_url=config.queue_url)
+    deferrer = SqsDeferrer(aws.client("sqs"), queue_url=config.queue_url)
     outcome = synchronize(batch, ingestion=ingestion, deferrer=deferrer, settings=config)
     logger.info(
         "knowledge base sync",

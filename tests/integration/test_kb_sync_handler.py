@@ -19,6 +19,7 @@ from moto import mock_aws
 
 from kb_sync import handler
 from kb_sync.sync import CHECK_JOB_TYPE, DEFERRED_SYNC_TYPE
+from opsagent_shared import aws
 from opsagent_shared.errors import ConfigurationError
 from tests.conftest import FakeLambdaContext, load_event
 
@@ -90,7 +91,8 @@ def harness(lambda_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harne
         monkeypatch.setenv("RETRY_DELAY_SECONDS", "120")
         monkeypatch.setenv("MAX_DEFERRALS", "3")
         clients = {"bedrock-agent": bedrock, "sqs": sqs}
-        monkeypatch.setattr(handler, "client", lambda service: clients[service])
+        # The AWS boundary hands out these clients (the Stubber needs the very same object).
+        monkeypatch.setattr(aws, "client", lambda service, region=None: clients[service])
         handler.settings.cache_clear()
         with Stubber(bedrock) as stubber:
             yield Harness(bedrock, stubber, sqs, queue_url)
