@@ -36,7 +36,11 @@ from constructs import Construct
 from infra.bundling import REPO_ROOT
 from infra.config import inference_profile_geography
 from infra.lambda_function import PythonLambda
-from infra.model_access import acknowledge_model_first_use, model_first_use_statements
+from infra.model_access import (
+    acknowledge_model_first_use,
+    bedrock_principal,
+    model_first_use_statements,
+)
 from infra.nag import acknowledge, nag_arn
 
 INSTRUCTIONS_DIR = Path(__file__).resolve().parent / "instructions"
@@ -396,7 +400,6 @@ class ActionGroupFunction(PythonLambda):
             scope,
             construct_id,
             package_dir=spec.package_dir,
-            handler="handler.lambda_handler",
             description=f"Bedrock Agent action group {spec.name}",
             service_name=spec.name,
             log_retention_days=log_retention_days,
@@ -689,19 +692,7 @@ class BedrockAgent(Construct):
             self,
             "Role",
             description=f"Bedrock Agent {agent_name}: model, guardrail and its tools",
-            # The exact agent ARN would make a cycle (the agent names this role): any agent of
-            # this account and region, and only through Bedrock.
-            assumed_by=iam.ServicePrincipal(
-                "bedrock.amazonaws.com",
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {
-                        "aws:SourceArn": stack.format_arn(
-                            service="bedrock", resource="agent", resource_name="*"
-                        )
-                    },
-                },
-            ),
+            assumed_by=bedrock_principal(self, "agent"),
             # Inline, so the permissions exist before Bedrock prepares the agent.
             inline_policies={"Agent": iam.PolicyDocument(statements=statements)},
         )

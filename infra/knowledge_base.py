@@ -33,7 +33,11 @@ from infra.bundling import REPO_ROOT
 from infra.config import ChunkingStrategy
 from infra.corpus import validate_corpus
 from infra.lambda_function import PythonLambda, log_retention
-from infra.model_access import acknowledge_model_first_use, model_first_use_statements
+from infra.model_access import (
+    acknowledge_model_first_use,
+    bedrock_principal,
+    model_first_use_statements,
+)
 from infra.nag import acknowledge, acknowledge_stack_singletons, cdk_assets_bucket_objects
 from infra.queues import dead_letter_queue, encrypted_queue
 
@@ -211,17 +215,7 @@ class KnowledgeStore(Construct):
             self,
             "Role",
             description="Bedrock Knowledge Base: read documents, embed, write vectors",
-            assumed_by=iam.ServicePrincipal(
-                "bedrock.amazonaws.com",
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {
-                        "aws:SourceArn": stack.format_arn(
-                            service="bedrock", resource="knowledge-base", resource_name="*"
-                        )
-                    },
-                },
-            ),
+            assumed_by=bedrock_principal(self, "knowledge-base"),
         )
         self.role.add_to_policy(
             iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=[embedding_model_arn])
@@ -345,7 +339,6 @@ class KnowledgeSync(Construct):
             self,
             "Handler",
             package_dir=KB_SYNC_PACKAGE_DIR,
-            handler="handler.lambda_handler",
             description="Starts a Knowledge Base ingestion job when knowledge documents change",
             service_name="kb-sync",
             log_retention_days=log_retention_days,

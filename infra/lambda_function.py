@@ -58,7 +58,6 @@ class PythonLambda(Construct):
         construct_id: str,
         *,
         package_dir: Path,
-        handler: str,
         description: str,
         service_name: str,
         log_retention_days: int,
@@ -66,6 +65,7 @@ class PythonLambda(Construct):
         timeout: cdk.Duration | None = None,
         memory_size: int = 256,
         reserved_concurrency: int | None = None,
+        handler: str = "handler.lambda_handler",
     ) -> None:
         super().__init__(scope, construct_id)
         self.service_name = service_name

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
@@ -54,3 +55,21 @@ def acknowledge_model_first_use(role: IConstruct, model_id: str) -> None:
             "permissions (model-access.html). Subscribe is limited to the model's product "
             "IDs when marketplace_product_ids is set.",
         )
+
+
+def bedrock_principal(scope: IConstruct, resource_type: str) -> iam.ServicePrincipal:
+    """Bedrock, acting for a `resource_type` ('agent', 'knowledge-base') of this account and
+    region only: the confused-deputy conditions every Bedrock service role carries. Any such
+    resource, not one ARN: the resource names its role, so its exact ARN would be a cycle."""
+    stack = cdk.Stack.of(scope)
+    return iam.ServicePrincipal(
+        "bedrock.amazonaws.com",
+        conditions={
+            "StringEquals": {"aws:SourceAccount": stack.account},
+            "ArnLike": {
+                "aws:SourceArn": stack.format_arn(
+                    service="bedrock", resource=resource_type, resource_name="*"
+                )
+            },
+        },
+    )
