@@ -75,12 +75,8 @@ def first_page(operation: str, **request: Any) -> dict[str, Any]:
     errors translated: through botocore's paginator where it has one, else one call. The page
     keeps its next-page token, so a caller can say that more exists."""
     client = ce()
-    if not client.can_paginate(operation):
-        return call(operation, **request)
     with _calling(client, operation):
-        for page in client.get_paginator(operation).paginate(**request):
-            return dict(page)
-    return {}  # pragma: no cover - a paginator yields at least one page
+        return aws.first_page(client, operation, **request)
 
 
 def pages(operation: str, **request: Any) -> Iterator[dict[str, Any]]:

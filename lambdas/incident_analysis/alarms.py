@@ -601,7 +601,7 @@ def _alarm_pages(
 def fetch_names_with_prefix(cloudwatch: Any, region: str, prefix: str) -> list[str]:
     """The names of up to `SIMILAR_CANDIDATES` alarms starting with `prefix`: one call."""
     with aws.calling(f"CloudWatch DescribeAlarms in {region}"):
-        page = _first_page(
+        page = aws.first_page(
             cloudwatch,
             "describe_alarms",
             AlarmNamePrefix=prefix,
@@ -648,7 +648,7 @@ def fetch_recent_changes(cloudwatch: Any, start: datetime, end: datetime) -> His
 def fetch_last_changes(cloudwatch: Any, alarm: Alarm) -> History:
     """The alarm's latest `BREACH_HISTORY_ITEMS` state changes, newest first: one call."""
     try:
-        page = _first_page(
+        page = aws.first_page(
             cloudwatch,
             "describe_alarm_history",
             AlarmName=alarm.name,
@@ -667,7 +667,7 @@ def fetch_alarm_series(
 ) -> AlarmSeries:
     """The alarm's series in the window: one GetMetricData call (its first page)."""
     with aws.calling(f"CloudWatch GetMetricData in {region}"):
-        page = _first_page(
+        page = aws.first_page(
             cloudwatch,
             "get_metric_data",
             MetricDataQueries=[dict(q) for q in request.queries],
@@ -683,12 +683,6 @@ def fetch_alarm_series(
         Datapoint(at, value) for at, value in zip(result.get("Timestamps", []), values, strict=True)
     )
     return AlarmSeries(points=points, partial=bool(page.get("NextToken")))
-
-
-def _first_page(cloudwatch: Any, operation: str, **request: Any) -> dict[str, Any]:
-    """The first page of `operation`'s paginator: exactly one call, the rest never asked."""
-    page: dict[str, Any] = next(iter(cloudwatch.get_paginator(operation).paginate(**request)), {})
-    return page
 
 
 # AWS answers -> records

@@ -159,6 +159,15 @@ def calling(
         raise translate(error, what, rules=rules, unavailable=unavailable) from error
 
 
+def first_page(client: Any, operation: str, **request: Any) -> dict[str, Any]:
+    """The first page of `operation` and no further (one call, the rest never asked): through
+    botocore's paginator where it has one, so a `PaginationConfig` applies, else the operation
+    itself. The page keeps its next-page token, so a caller can say that more exists."""
+    if not client.can_paginate(operation):
+        return dict(getattr(client, operation)(**request))
+    return dict(next(iter(client.get_paginator(operation).paginate(**request)), {}))
+
+
 class FirstPages:
     """At most `limit` pages of a botocore paginator: a tool reads a bounded number of pages
     whatever the account's size, and says so when AWS had more (`truncated`).
