@@ -20,7 +20,13 @@ from typing import Any
 from incident_analysis.scope import resolve_region
 from opsagent_shared import aws, clock
 from opsagent_shared.errors import BadRequest, ServiceUnavailable
-from opsagent_shared.metrics import Datapoint, MetricQuery, fetch_datapoints, summarize
+from opsagent_shared.metrics import (
+    Datapoint,
+    MetricQuery,
+    ReadOptions,
+    fetch_datapoints,
+    summarize,
+)
 from opsagent_shared.responses import tool_response
 
 MIN_HOURS, MAX_HOURS = 1, 336
@@ -435,9 +441,9 @@ def fetch_metrics(
             queries,
             start=window.start,
             end=window.end,
-            id_prefix="m",
-            scan_by="TimestampAscending",
-            max_pages=MAX_METRIC_PAGES,
+            options=ReadOptions(
+                id_prefix="m", scan_by="TimestampAscending", max_pages=MAX_METRIC_PAGES
+            ),
         )
     except aws.errors() as error:
         code = aws.reason(error)

@@ -6,10 +6,13 @@ paginator, one call per 500 queries and page); `summarize` is pure arithmetic ov
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from opsagent_shared import aws
 
 MAX_QUERIES_PER_CALL = 500
 DAY_SECONDS = 86400
@@ -49,31 +52,32 @@ def fetch_series(
     return values
 
 
+@dataclass(frozen=True)
+class ReadOptions:
+    """How a GetMetricData read is asked for: query Ids are `id_prefix` + the query's index,
+    `scan_by` is sent as ScanBy when given, and at most `max_pages` pages are read per 500
+    queries (the rest of the window is then missing)."""
+
+    id_prefix: str = "q"
+    scan_by: str | None = None
+    max_pages: int | None = None
+
+
+DEFAULT_READ = ReadOptions()
+
+
 def fetch_datapoints(
     cloudwatch: Any,
     queries: Sequence[MetricQuery],
     *,
     start: datetime,
     end: datetime,
-    id_prefix: str = "q",
-    scan_by: str | None = None,
-    max_pages: int | None = None,
+    options: ReadOptions = DEFAULT_READ,
 ) -> dict[str, list[Datapoint]]:
     """Timestamped values of every query, keyed by `MetricQuery.key`, in the order CloudWatch
-    returned them (None values left out). Query Ids are `id_prefix` + the query's index;
-    `scan_by` is sent as ScanBy when given; at most `max_pages` pages are read per 500 queries
-    (the rest of the window is then missing)."""
+    returned them (None values left out)."""
     points: dict[str, list[Datapoint]] = {q.key: [] for q in queries}
-    results = _results(
-        cloudwatch,
-        queries,
-        start=start,
-        end=end,
-        id_prefix=id_prefix,
-        scan_by=scan_by,
-        max_pages=max_pages,
-    )
-    for key, result in results:
+    for key, result in _results(cloudwatch, queries, start=start, end=end, options=options):
         points[key].extend(
             Datapoint(moment, float(value))
             for moment, value in zip(
@@ -90,14 +94,12 @@ def _results(
     *,
     start: datetime,
     end: datetime,
-    id_prefix: str = "q",
-    scan_by: str | None = None,
-    max_pages: int | None = None,
+    options: ReadOptions = DEFAULT_READ,
 ) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """(query key, MetricDataResult) of every page; a page is requested only when reached."""
     for offset in range(0, len(queries), MAX_QUERIES_PER_CALL):
         chunk = queries[offset : offset + MAX_QUERIES_PER_CALL]
-        ids = {f"{id_prefix}{offset + i}": q.key for i, q in enumerate(chunk)}
+        ids = {f"{options.id_prefix}{offset + i}": q.key for i, q in enumerate(chunk)}
         request: dict[str, Any] = {
             "MetricDataQueries": [
                 _query(query_id, query) for query_id, query in zip(ids, chunk, strict=True)
@@ -105,16 +107,17 @@ def _results(
             "StartTime": start,
             "EndTime": end,
         }
-        if scan_by is not None:
-            request["ScanBy"] = scan_by
-        paginator = cloudwatch.get_paginator("get_metric_data")
-        for number, page in enumerate(paginator.paginate(**request), start=1):
+        if options.scan_by is not None:
+            request["ScanBy"] = options.scan_by
+        pages = aws.FirstPages(
+            cloudwatch.get_paginator("get_metric_data").paginate(**request),
+            limit=options.max_pages or sys.maxsize,
+        )
+        for page in pages:
             for result in page.get("MetricDataResults", []):
                 key = ids.get(result.get("Id", ""))
                 if key is not None:
                     yield key, result
-            if max_pages is not None and number >= max_pages:
-                break
 
 
 def _query(query_id: str, query: MetricQuery) -> dict[str, Any]:

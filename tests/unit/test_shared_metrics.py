@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from opsagent_shared.metrics import (
     Datapoint,
     MetricQuery,
+    ReadOptions,
     SeriesSummary,
     fetch_datapoints,
     fetch_series,
@@ -122,9 +123,7 @@ def test_datapoints_keep_their_times_skip_empty_values_and_stop_at_the_page_cap(
         queries,
         start=START,
         end=NOW,
-        id_prefix="m",
-        scan_by="TimestampAscending",
-        max_pages=1,
+        options=ReadOptions(id_prefix="m", scan_by="TimestampAscending", max_pages=1),
     )
 
     assert points == {
