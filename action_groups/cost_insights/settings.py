@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from opsagent_shared.regions import ScanSettings
 from opsagent_shared.settings import cold_start
 
 
+@dataclass(frozen=True, kw_only=True)
 class CostInsightsSettings(ScanSettings):
     """The whole-account scan settings; nothing else."""
 

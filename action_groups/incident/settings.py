@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from dataclasses import dataclass
 
 from opsagent_shared.regions import RegionSettings
-from opsagent_shared.settings import CommaSeparated, cold_start
+from opsagent_shared.settings import cold_start, comma_separated, variable
 
 
+@dataclass(frozen=True, kw_only=True)
 class IncidentSettings(RegionSettings):
     """One region at a time (its own by default), the Knowledge Base, the log groups it may read."""
 
-    knowledge_base_id: str = Field(alias="KNOWLEDGE_BASE_ID", min_length=1)
+    knowledge_base_id: str = variable("KNOWLEDGE_BASE_ID")
     # Empty: every log group in the region (the incident_log_group_prefixes setting).
-    log_group_prefixes: CommaSeparated = Field(alias="INCIDENT_LOG_GROUP_PREFIXES")
+    log_group_prefixes: tuple[str, ...] = variable(
+        "INCIDENT_LOG_GROUP_PREFIXES", parse=comma_separated()
+    )
 
 
 settings = cold_start(IncidentSettings)

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from dataclasses import dataclass
 
 from kb_sync.sync import SyncSettings
-from opsagent_shared.settings import FunctionSettings, cold_start
+from opsagent_shared.settings import FunctionSettings, cold_start, integer, variable
 
 
+@dataclass(frozen=True, kw_only=True)
 class KbSyncSettings(FunctionSettings):
-    knowledge_base_id: str = Field(alias="KNOWLEDGE_BASE_ID", min_length=1)
-    data_source_id: str = Field(alias="DATA_SOURCE_ID", min_length=1)
-    queue_url: str = Field(alias="SYNC_QUEUE_URL", min_length=1)
-    retry_delay_seconds: int = Field(alias="RETRY_DELAY_SECONDS", ge=0, le=900)  # SQS delay cap
-    max_deferrals: int = Field(alias="MAX_DEFERRALS", ge=0, le=1000)
+    knowledge_base_id: str = variable("KNOWLEDGE_BASE_ID")
+    data_source_id: str = variable("DATA_SOURCE_ID")
+    queue_url: str = variable("SYNC_QUEUE_URL")
+    # SQS's DelaySeconds cap
+    retry_delay_seconds: int = variable(
+        "RETRY_DELAY_SECONDS", parse=integer(minimum=0, maximum=900)
+    )
+    max_deferrals: int = variable("MAX_DEFERRALS", parse=integer(minimum=0, maximum=1000))
 
     def sync_settings(self) -> SyncSettings:
         """The pure logic's view of these settings."""

@@ -8,15 +8,13 @@ settings those functions share: the report language and the agent's connector na
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import Field, field_validator
-
 from opsagent_shared import aws
 from opsagent_shared.errors import ConfigurationError, ServiceUnavailable
-from opsagent_shared.settings import FunctionSettings
+from opsagent_shared.settings import FunctionSettings, variable
 
 LANGUAGES = ("ko", "en")
 DEFAULT_LANGUAGE = "ko"
@@ -92,29 +90,25 @@ class Channel:
     connector: str
 
 
+@dataclass(frozen=True, kw_only=True)
 class NotificationSettings(FunctionSettings):
     """What a function that posts to the channel reads from its environment (infra/chat.py)."""
 
-    topic_arn: str = Field(alias="TOPIC_ARN", min_length=1)
-    report_language: str = Field(DEFAULT_LANGUAGE, alias="REPORT_LANGUAGE")
-    connector_name: str = Field(DEFAULT_CONNECTOR, alias="AGENT_CONNECTOR_NAME")
+    topic_arn: str = variable("TOPIC_ARN")
+    report_language: str = variable(
+        "REPORT_LANGUAGE", parse=lambda raw: _setting(resolve_language, None, raw), default="ko"
+    )
+    connector_name: str = variable(
+        CONNECTOR_NAME_ENV, parse=lambda raw: _setting(resolve_connector, raw), default="opsagent"
+    )
 
-    # A ValueError, so pydantic reports it with every other problem of these settings.
-    @field_validator("report_language")
-    @classmethod
-    def _language(cls, value: str) -> str:
-        try:
-            return resolve_language(None, value)
-        except ConfigurationError as error:
-            raise ValueError(str(error)) from None
 
-    @field_validator("connector_name")
-    @classmethod
-    def _connector(cls, value: str) -> str:
-        try:
-            return resolve_connector(value)
-        except ConfigurationError as error:
-            raise ValueError(str(error)) from None
+def _setting(resolve: Callable[..., str], *args: Any) -> str:
+    """A resolver's ConfigurationError as the ValueError a settings parser raises."""
+    try:
+        return resolve(*args)
+    except ConfigurationError as error:
+        raise ValueError(f"({error})") from None
 
 
 def channel(event: object, settings: NotificationSettings) -> Channel:

@@ -17,12 +17,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from pydantic import Field, field_validator
-
 from opsagent_shared import aws, deadline
 from opsagent_shared.errors import BadRequest, ServiceUnavailable
 from opsagent_shared.responses import excerpt
-from opsagent_shared.settings import CommaSeparated, FunctionSettings
+from opsagent_shared.settings import FunctionSettings, comma_separated, integer, variable
 
 T = TypeVar("T")
 MAX_REGION_WORKERS = 8
@@ -39,30 +37,29 @@ class RegionScope:
     workers: int = MAX_REGION_WORKERS
 
 
+@dataclass(frozen=True, kw_only=True)
 class RegionSettings(FunctionSettings):
     """A function that reads one region at a time: its own unless the caller names one."""
 
-    aws_region: str = Field(alias="AWS_REGION", min_length=1)  # set by the Lambda runtime
+    aws_region: str = variable("AWS_REGION")  # set by the Lambda runtime
     # Tests set 1: stubbed clients answer in call order. Lambda uses the default.
-    region_scan_workers: int = Field(MAX_REGION_WORKERS, alias="REGION_SCAN_WORKERS", ge=1, le=32)
+    region_scan_workers: int = variable(
+        "REGION_SCAN_WORKERS", parse=integer(minimum=1, maximum=32), default=MAX_REGION_WORKERS
+    )
 
     def region_scope(self) -> RegionScope:
         return RegionScope(home=self.aws_region, workers=self.region_scan_workers)
 
 
+@dataclass(frozen=True, kw_only=True)
 class ScanSettings(RegionSettings):
     """A function that scans the whole account: SCAN_REGIONS (comma-separated; empty means
     every enabled region), from the `scan_regions` setting."""
 
-    scan_regions: CommaSeparated = Field(alias="SCAN_REGIONS")
-
-    @field_validator("scan_regions")
-    @classmethod
-    def _region_codes(cls, regions: tuple[str, ...]) -> tuple[str, ...]:
-        wrong = [r for r in regions if not _REGION_CODE.match(r)]
-        if wrong:
-            raise ValueError(f"not region codes: {', '.join(wrong)}")
-        return regions
+    scan_regions: tuple[str, ...] = variable(
+        "SCAN_REGIONS",
+        parse=comma_separated(lambda r: bool(_REGION_CODE.match(r)), expected="region codes"),
+    )
 
     def region_scope(self) -> RegionScope:
         return RegionScope(
