@@ -186,8 +186,11 @@ def _one_of(allowed: tuple[Any, ...]) -> AfterValidator:
 
 
 def _not_a_boolean(value: object) -> object:
-    """JSON true/false is not a number (pydantic would read it as 1 or 0)."""
-    if isinstance(value, bool):
+    """A whole number: JSON true/false is not one (pydantic would read it as 1 or 0), and
+    neither is 5.0 or '512.0'."""
+    if isinstance(value, (bool, float)):
+        raise _invalid()
+    if isinstance(value, str) and not value.strip().lstrip("+-").isdigit():
         raise _invalid()
     return value
 
@@ -207,6 +210,8 @@ def _comma_separated(pattern: re.Pattern[str], bad_items: str) -> BeforeValidato
     def parse(value: object) -> object:
         if isinstance(value, tuple):  # the default
             return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)  # cdk.json may give a lone item as a JSON number
         if not isinstance(value, str):
             raise _invalid()
         items = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
@@ -226,11 +231,18 @@ def _scheduler_cron(value: str) -> str:
 
 
 def _time_zone(value: str) -> str:
+    # ZoneInfo also opens files such as 'localtime', 'posixrules' or 'right/UTC', which
+    # EventBridge Scheduler refuses: only names in the IANA list are time zones.
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise _invalid() from None
+    if value not in _IANA_ZONES:
+        raise _invalid()
     return value
+
+
+_IANA_ZONES = frozenset(zoneinfo.available_timezones()) - {"localtime", "Factory", "posixrules"}
 
 
 @dataclass(frozen=True)
@@ -323,14 +335,20 @@ class Settings(BaseModel):
     )
     # Cost Anomaly Detection alerts when an anomaly's total impact reaches this many USD.
     anomaly_threshold_usd: Decimal = Field(
-        Decimal("100"), ge=0, allow_inf_nan=False, description="a number of US dollars, 0 or more"
+        Decimal("100"),
+        ge=0,
+        # Cost Anomaly Detection's threshold expression takes an ordinary number.
+        le=Decimal("1000000000"),
+        allow_inf_nan=False,
+        description="a number of US dollars, 0 or more (at most 1,000,000,000)",
     )
     # An account allows one per-service (DIMENSIONAL/SERVICE) monitor, and AWS creates one by
     # default in many accounts: set this to subscribe to it instead of creating another.
     anomaly_monitor_arn: Annotated[str | None, _matching(_ANOMALY_MONITOR_ARN)] = Field(
         None,
         description="an existing monitor's ARN, arn:aws:ce::<account>:anomalymonitor/<id> "
-        "(aws ce get-anomaly-monitors), or empty to create one",
+        "(aws ce get-anomaly-monitors), or empty to reuse the account's AWS-services monitor "
+        "or create one",
     )
     # Deploys a function that posts sample notifications, to check the Slack wiring.
     try_it_mode: _Boolean = Field(False, description="true or false")
@@ -400,6 +418,11 @@ class Settings(BaseModel):
                 (unset,) = (key for key in pair if key not in given)
                 data[unset] = _Unpaired(given[0])
         return data
+
+    @field_validator("anomaly_threshold_usd")
+    @classmethod
+    def _no_negative_zero(cls, threshold: Decimal) -> Decimal:
+        return threshold + 0  # '-0' would reach Cost Anomaly Detection as "-0"
 
     # Cross-field rules. Each sees the fields before it that are valid (`info.data`), and
     # checks nothing against one that is not: that one's own problem is already reported.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -256,3 +257,29 @@ def test_anomaly_monitor_arn_must_be_a_cost_explorer_monitor_arn() -> None:
     assert "aws ce get-anomaly-monitors" in str(raised.value)
     arn = "arn:aws:ce::111122223333:anomalymonitor/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
     assert settings_from({"anomaly_monitor_arn": arn}).anomaly_monitor_arn == arn
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"embedding_dimensions": 1024.0}, "a whole number"),
+        ({"embedding_dimensions": "512.0"}, "a whole number"),
+        ({"tool_reserved_concurrency": "2.5"}, "a whole number"),
+        ({"anomaly_threshold_usd": "1e309"}, "at most 1,000,000,000"),
+        ({"report_timezone": "posixrules"}, "an IANA time zone name"),
+        ({"report_timezone": "right/UTC"}, "an IANA time zone name"),
+        ({"report_timezone": "localtime"}, "an IANA time zone name"),
+    ],
+)
+def test_values_that_would_fail_only_at_deploy_are_refused_at_synth(
+    overrides: dict[str, Any], expected: str
+) -> None:
+    with pytest.raises(SettingsError, match=expected):
+        settings_from(overrides)
+
+
+def test_a_lone_list_item_given_as_a_json_number_is_text_and_minus_zero_is_zero() -> None:
+    settings = settings_from({"incident_log_group_prefixes": 7, "anomaly_threshold_usd": "-0"})
+    assert settings.incident_log_group_prefixes == ("7",)
+    assert str(settings.anomaly_threshold_usd) == "0"
+    assert settings_from({"embedding_dimensions": "512"}).embedding_dimensions == 512
