@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import aws_cdk as cdk
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.agent import (
@@ -35,6 +36,7 @@ from infra.chat import (
 from infra.config import DataRemovalPolicy, Settings
 from infra.knowledge_base import KnowledgeCorpus, KnowledgeStore, KnowledgeSync
 from infra.lambda_function import PythonLambda
+from infra.slack_app import SlackApp
 
 
 def removal_policy(settings: Settings) -> cdk.RemovalPolicy:
@@ -244,22 +246,38 @@ class ChatStack(cdk.Stack):
                 connector_name=settings.connector,
                 log_retention_days=settings.log_retention_days,
             )
+        # The Slack app (its own bot, beside Chatbot's) takes button clicks and shortcuts.
+        self.slack_app: SlackApp | None = None
+        if settings.slack is not None:
+            self.slack_app = SlackApp(
+                self,
+                "SlackApp",
+                name_prefix=settings.name_prefix,
+                log_retention_days=settings.log_retention_days,
+            )
         functions: list[PythonLambda] = [
             knowledge_sync.handler,
             *action_groups,
             self.report.handler,
         ]
+        dead_letter_queues: list[tuple[str, sqs.IQueue]] = [
+            ("kb-sync", knowledge_sync.dead_letter_queue),
+            ("cost-report-schedule", self.report.dead_letter_queue),
+        ]
         if self.try_it is not None:
             functions.append(self.try_it.handler)
+        if self.slack_app is not None:
+            functions.append(self.slack_app.ingress)
+            dead_letter_queues += [
+                ("slack-interactions", self.slack_app.interactions_dead_letter_queue),
+                ("slack-events", self.slack_app.events_dead_letter_queue),
+            ]
         self.health = ProjectHealthAlarms(
             self,
             "Health",
             notifications=self.notifications,
             functions=functions,
-            dead_letter_queues=[
-                ("kb-sync", knowledge_sync.dead_letter_queue),
-                ("cost-report-schedule", self.report.dead_letter_queue),
-            ],
+            dead_letter_queues=dead_letter_queues,
         )
         self.slack_channel: SlackChannel | None = None
         if settings.slack is not None:
@@ -278,6 +296,25 @@ class ChatStack(cdk.Stack):
                 value=connector_command(settings.connector, agent),
                 description="Paste in the Slack channel to attach the agent, then ask with "
                 f"`@Amazon Q ask {settings.connector} <question>`",
+            )
+        if self.slack_app is not None:
+            cdk.CfnOutput(
+                self,
+                "SlackEventsUrl",
+                value=self.slack_app.events_url,
+                description="The Slack app's Event Subscriptions Request URL (manifest)",
+            )
+            cdk.CfnOutput(
+                self,
+                "SlackInteractivityUrl",
+                value=self.slack_app.interactivity_url,
+                description="The Slack app's Interactivity Request URL (manifest)",
+            )
+            cdk.CfnOutput(
+                self,
+                "SlackSecretCommand",
+                value=self.slack_app.fill_secret_command(),
+                description="Run once with the app's Signing Secret and Bot User OAuth Token",
             )
         cdk.CfnOutput(
             self,

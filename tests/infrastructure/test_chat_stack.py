@@ -24,7 +24,14 @@ from tests.conftest import synth_app
 
 SLACK = {"slack_workspace_id": "T0123ABCDE", "slack_channel_id": "C0123ABCDE"}
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
-PROJECT_FUNCTIONS = ("kb-sync", "cost-insights", "incident", "cost-report", "try-it")
+PROJECT_FUNCTIONS = (
+    "kb-sync",
+    "cost-insights",
+    "incident",
+    "cost-report",
+    "try-it",
+    "slack-ingress",
+)
 
 
 @pytest.fixture(scope="module")
@@ -369,7 +376,9 @@ def test_dead_letter_queues_and_failed_ingestion_alarm_to_the_topic(either: Temp
     alarms = _alarms_by_dimension(either)
     topic = {"Ref": _topic_id(either)}
     dead_letters = alarms["ApproximateNumberOfMessagesVisible"]
-    assert len(dead_letters) == 2  # kb-sync's and the report schedule's
+    # kb-sync's and the report schedule's, and with Slack the app's two work queues'
+    with_slack_app = bool(either.find_resources("AWS::ApiGatewayV2::Api"))
+    assert len(dead_letters) == (4 if with_slack_app else 2)
     assert all(a["AlarmActions"] == [topic] for a in dead_letters)
     # kb-sync's queue lives in the Knowledge stack, which has no alarm of its own on it
     assert sum("Fn::GetStackOutput" in json.dumps(a["Dimensions"]) for a in dead_letters) == 1

@@ -26,6 +26,8 @@ CONFIGURATIONS = {
         "try_it_mode": "true",
         "scan_regions": "us-east-1,eu-west-1",
         "incident_log_group_prefixes": "/aws/lambda/payments",
+        "slack_workspace_id": "T0123ABCD",
+        "slack_channel_id": "C0123ABCD",
     },
 }
 
@@ -69,5 +71,5 @@ def test_infra_sets_what_each_function_reads_and_nothing_else(configuration: str
         assert reads <= set_by_infra, f"{package}: read but never set: {reads - set_by_infra}"
 
 
-def test_try_it_is_among_the_functions_checked() -> None:
-    assert "try_it" in _project_functions(CONFIGURATIONS["everything on"])
+def test_the_optional_functions_are_among_those_checked() -> None:
+    assert {"try_it", "slack_ingress"} <= set(_project_functions(CONFIGURATIONS["everything on"]))

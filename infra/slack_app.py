@@ -1,0 +1,209 @@
+"""The Slack app's way in: its secret, an HTTP API for Slack's requests, and the ingress function.
+
+Slack posts Events API callbacks to `POST /slack/events` and button clicks and message shortcuts
+to `POST /slack/interactivity`. `lambdas/slack_ingress` verifies each request's signature and
+timestamp, answers within Slack's 3 seconds, claims it in a de-duplication table (retries and
+double clicks are acknowledged but not queued twice) and hands the work to one of two queues:
+`interactions` (approvals) and `events` (postmortems). Each queue has a dead-letter queue.
+
+The app's signing secret and bot token live in one Secrets Manager secret, created without a
+value (CloudFormation: "If you omit both GenerateSecretString and SecretString, you create an
+empty secret", aws-resource-secretsmanager-secret.html) and filled once with the command the
+stack prints; functions read it at run time, never from their environment.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.bundling import REPO_ROOT
+from infra.lambda_function import PythonLambda, log_retention
+from infra.nag import acknowledge, skip_checkov
+from infra.queues import dead_letter_queue, encrypted_queue
+
+SLACK_INGRESS_PACKAGE_DIR = REPO_ROOT / "lambdas" / "slack_ingress"
+EVENTS_PATH = "/slack/events"
+INTERACTIVITY_PATH = "/slack/interactivity"
+# Slack sends a few requests a second at most for one channel; the cap keeps a flood (or a
+# forged-request storm, which the function refuses anyway) from costing money.
+THROTTLE_RATE_PER_SECOND = 20
+THROTTLE_BURST = 40
+# Ingress must answer within Slack's 3 s; a longer timeout only hides a stuck call.
+INGRESS_TIMEOUT = cdk.Duration.seconds(10)
+# Slack retries an unacknowledged event three times within about an hour.
+CLAIM_TTL_SECONDS = 6 * 3600
+MAX_RECEIVES = 5  # a message that fails this often waits in the dead-letter queue
+WORKER_VISIBILITY = cdk.Duration.seconds(180)  # six times a 30 s worker's timeout
+
+
+class SlackApp(Construct):
+    """The secret, the claims table, the queues and the HTTP API with its ingress function.
+
+    Exposes `secret`, `claims_table`, `interactions_queue`, `events_queue` (each with
+    `*_dead_letter_queue`), `ingress` (a `PythonLambda`), `api`, `events_url`,
+    `interactivity_url`, `fill_secret_command()`, and `grant_read_secret(grantee)` for the
+    functions that call Slack's Web API.
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, name_prefix: str, log_retention_days: int
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        secret = secretsmanager.CfnSecret(
+            self,
+            "Secret",
+            name=f"{name_prefix}/slack-app",
+            description="Slack app: signing_secret and bot_token (JSON), filled after deploy",
+        )
+        self.secret = secretsmanager.Secret.from_secret_complete_arn(self, "SecretRef", secret.ref)
+        acknowledge(
+            secret,
+            "AwsSolutions-SMG4",
+            "Slack issues and rotates the signing secret and bot token; Secrets Manager cannot "
+            "rotate them. The README says how to put a new pair in.",
+        )
+        skip_checkov(
+            secret,
+            "CKV_AWS_149",
+            "Encrypted with the account's aws/secretsmanager key; only this stack's functions "
+            "are granted GetSecretValue.",
+        )
+
+        self.claims_table = dynamodb.Table(
+            self,
+            "Claims",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute="expires_at",
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        acknowledge(
+            self.claims_table,
+            "AwsSolutions-DDB3",
+            "Request keys kept for six hours to drop Slack's retries: nothing to restore.",
+        )
+        skip_checkov(
+            self.claims_table,
+            "CKV_AWS_28",
+            "Request keys kept for six hours to drop Slack's retries: nothing to restore.",
+        )
+
+        self.interactions_dead_letter_queue = dead_letter_queue(
+            self, "InteractionsDeadLetters", of="the Slack interactions queue"
+        )
+        self.interactions_queue = self._work_queue(
+            "Interactions", self.interactions_dead_letter_queue
+        )
+        self.events_dead_letter_queue = dead_letter_queue(
+            self, "EventsDeadLetters", of="the Slack events queue"
+        )
+        self.events_queue = self._work_queue("Events", self.events_dead_letter_queue)
+
+        self.ingress = PythonLambda(
+            self,
+            "Ingress",
+            package_dir=SLACK_INGRESS_PACKAGE_DIR,
+            description="Verifies, de-duplicates and queues Slack's requests",
+            service_name="slack-ingress",
+            log_retention_days=log_retention_days,
+            timeout=INGRESS_TIMEOUT,
+            # What lambdas/slack_ingress/settings.py reads (a test compares the two).
+            environment={
+                "SLACK_SECRET_ARN": secret.ref,
+                "CLAIMS_TABLE_NAME": self.claims_table.table_name,
+                "INTERACTIONS_QUEUE_URL": self.interactions_queue.queue_url,
+                "EVENTS_QUEUE_URL": self.events_queue.queue_url,
+                "CLAIM_TTL_SECONDS": str(CLAIM_TTL_SECONDS),
+            },
+        )
+        self.grant_read_secret(self.ingress.role)
+        # Claim and release keys; nothing else (no reads, scans or updates).
+        self.claims_table.grant(self.ingress.role, "dynamodb:PutItem", "dynamodb:DeleteItem")
+        self.interactions_queue.grant_send_messages(self.ingress.role)
+        self.events_queue.grant_send_messages(self.ingress.role)
+
+        self.api = apigwv2.HttpApi(
+            self,
+            "Api",
+            api_name=f"{name_prefix}-slack",
+            description="Slack Events API and interactivity requests for the ops agent",
+            create_default_stage=False,
+        )
+        integration = integrations.HttpLambdaIntegration("Ingress", self.ingress.function)
+        for path in (EVENTS_PATH, INTERACTIVITY_PATH):
+            self.api.add_routes(
+                path=path, methods=[apigwv2.HttpMethod.POST], integration=integration
+            )
+        access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=log_retention(log_retention_days),
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        stage = apigwv2.HttpStage(
+            self,
+            "Stage",
+            http_api=self.api,
+            stage_name="$default",
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(
+                rate_limit=THROTTLE_RATE_PER_SECOND, burst_limit=THROTTLE_BURST
+            ),
+        )
+        cfn_stage = stage.node.default_child
+        assert isinstance(cfn_stage, apigwv2.CfnStage)
+        cfn_stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
+            destination_arn=access_logs.log_group_arn,
+            format=(
+                '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",'
+                '"time":"$context.requestTime","route":"$context.routeKey",'
+                '"status":"$context.status","latency":"$context.integrationLatency",'
+                '"error":"$context.integrationErrorMessage"}'
+            ),
+        )
+        for route in self.api.node.find_all():
+            if isinstance(route, apigwv2.CfnRoute):
+                acknowledge(
+                    route,
+                    "AwsSolutions-APIG4",
+                    "Slack cannot send IAM, JWT or Lambda-authorizer credentials: every request "
+                    "is authenticated by its Slack signature (HMAC over the body and a timestamp "
+                    "within 5 minutes), which the ingress function checks before anything else.",
+                )
+        endpoint = f"https://{self.api.api_id}.execute-api.{stack.region}.{stack.url_suffix}"
+        self.events_url = f"{endpoint}{EVENTS_PATH}"
+        self.interactivity_url = f"{endpoint}{INTERACTIVITY_PATH}"
+        self._secret_name = f"{name_prefix}/slack-app"
+
+    def grant_read_secret(self, grantee: iam.IGrantable) -> None:
+        """Read the Slack app's signing secret and bot token."""
+        self.secret.grant_read(grantee)
+
+    def fill_secret_command(self) -> str:
+        """The AWS CLI command that puts the app's signing secret and bot token in."""
+        region = cdk.Stack.of(self).region
+        return (
+            f"aws secretsmanager put-secret-value --region {region} --secret-id "
+            f"{self._secret_name} --secret-string "
+            '\'{"signing_secret":"<Signing Secret>","bot_token":"xoxb-<Bot User OAuth Token>"}\''
+        )
+
+    def _work_queue(self, construct_id: str, dead_letters: sqs.IQueue) -> sqs.Queue:
+        return encrypted_queue(
+            self,
+            construct_id,
+            visibility_timeout=WORKER_VISIBILITY,
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=dead_letters, max_receive_count=MAX_RECEIVES
+            ),
+        )

@@ -1,0 +1,1 @@
+"""Slack's requests (events, interactivity) in: verified, de-duplicated, acknowledged, queued."""

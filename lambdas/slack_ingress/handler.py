@@ -1,0 +1,56 @@
+"""HTTP API (POST /slack/events, POST /slack/interactivity) -> verified, de-duplicated, queued.
+
+Answers Slack within its 3 seconds: the work runs behind the queues. See `ingress` for the
+order of checks; a request that fails one is never queued.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from opsagent_shared import aws
+from opsagent_shared.errors import ConfigurationError, ServiceUnavailable
+from opsagent_shared.observability import logger, metrics, observed
+from slack_ingress import adapters
+from slack_ingress.ingress import EVENTS, INTERACTIONS, Malformed, Reply, receive, request_from
+from slack_ingress.settings import settings
+
+
+@observed
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    reply = _answer(event)
+    logger.info("slack request", outcome=reply.outcome, status=reply.status)
+    metrics.add_metric(name=f"Slack{reply.status}", unit=MetricUnit.Count, value=1)
+    return reply.as_http()
+
+
+def _answer(event: dict[str, Any]) -> Reply:
+    try:
+        request = request_from(event)
+    except Malformed as problem:
+        return Reply(400, str(problem), outcome="refused-malformed")
+    config = settings()
+    try:
+        is_signed = adapters.signature_check(config.secret_arn)
+    except ConfigurationError as problem:
+        logger.error("the Slack app's secret is not usable", problem=str(problem))
+        return Reply(503, "not configured", outcome="refused-unconfigured")
+    except ServiceUnavailable as problem:
+        logger.warning("the Slack app's secret could not be read", problem=str(problem))
+        return Reply(503, "try again", outcome="retry")
+    claims = adapters.DynamoClaims(
+        aws.client("dynamodb"), table=config.claims_table, ttl_seconds=config.claim_ttl_seconds
+    )
+    queues = adapters.SqsQueues(
+        aws.client("sqs"),
+        {INTERACTIONS: config.interactions_queue_url, EVENTS: config.events_queue_url},
+    )
+    try:
+        return receive(request, is_signed=is_signed, claims=claims, queues=queues)
+    except ServiceUnavailable as problem:
+        # Claimed keys were released: Slack's retry (or the next click) starts over.
+        logger.warning("request not queued; Slack will retry", problem=str(problem))
+        return Reply(500, "try again", outcome="retry")

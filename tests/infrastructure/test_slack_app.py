@@ -1,0 +1,143 @@
+"""The Slack app's ingress in the chat stack: only with Slack, least privilege, bounded."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from infra.slack_app import (
+    CLAIM_TTL_SECONDS,
+    MAX_RECEIVES,
+    THROTTLE_BURST,
+    THROTTLE_RATE_PER_SECOND,
+)
+from infra.stacks import ChatStack
+from tests.conftest import synth_app
+
+SLACK = {"slack_workspace_id": "T0123ABCDE", "slack_channel_id": "C0123ABCDE"}
+
+
+@pytest.fixture(scope="module")
+def stacks() -> dict[str, cdk.Stack]:
+    return synth_app(SLACK)[1]
+
+
+@pytest.fixture(scope="module")
+def chat(stacks: dict[str, cdk.Stack]) -> Template:
+    return Template.from_stack(stacks["chat"])
+
+
+def _resources(template: Template, type_: str) -> dict[str, Any]:
+    return dict(template.find_resources(type_))
+
+
+def _ingress_statements(template: Template) -> list[dict[str, Any]]:
+    (role_id,) = [
+        lid
+        for lid, role in _resources(template, "AWS::IAM::Role").items()
+        if "Ingress" in lid and "lambda.amazonaws.com" in json.dumps(role)
+    ]
+    return [
+        statement
+        for policy in _resources(template, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_there_is_no_slack_app_without_slack(default_stacks: dict[str, cdk.Stack]) -> None:
+    chat = default_stacks["chat"]
+    assert isinstance(chat, ChatStack)
+    assert chat.slack_app is None
+    template = Template.from_stack(chat)
+    assert _resources(template, "AWS::ApiGatewayV2::Api") == {}
+    assert _resources(template, "AWS::SecretsManager::Secret") == {}
+
+
+def test_two_post_routes_throttled_and_logged(chat: Template) -> None:
+    routes = sorted(
+        r["Properties"]["RouteKey"] for r in _resources(chat, "AWS::ApiGatewayV2::Route").values()
+    )
+    assert routes == ["POST /slack/events", "POST /slack/interactivity"]
+    (stage,) = _resources(chat, "AWS::ApiGatewayV2::Stage").values()
+    props = stage["Properties"]
+    assert props["StageName"] == "$default"
+    assert props["DefaultRouteSettings"] == {
+        "ThrottlingBurstLimit": THROTTLE_BURST,
+        "ThrottlingRateLimit": THROTTLE_RATE_PER_SECOND,
+    }
+    assert "$context.requestId" in props["AccessLogSettings"]["Format"]
+    assert "AccessLogs" in json.dumps(props["AccessLogSettings"]["DestinationArn"])
+
+
+def test_the_secret_is_created_without_a_value(chat: Template) -> None:
+    (secret,) = _resources(chat, "AWS::SecretsManager::Secret").values()
+    assert "SecretString" not in secret["Properties"]
+    assert "GenerateSecretString" not in secret["Properties"]
+    assert secret["Properties"]["Name"] == "opsagent/slack-app"
+
+
+def test_ingress_may_read_the_secret_claim_keys_and_queue_work_nothing_more(
+    chat: Template,
+) -> None:
+    actions: set[str] = set()
+    for statement in _ingress_statements(chat):
+        listed = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+        actions.update(listed)
+        resource = json.dumps(statement["Resource"])
+        if any(a.startswith("dynamodb:") for a in listed):
+            assert sorted(listed) == ["dynamodb:DeleteItem", "dynamodb:PutItem"]
+            assert "Claims" in resource
+        if any(a.startswith("secretsmanager:") for a in listed):
+            assert "SlackAppSecret" in resource
+        if any(a.startswith("sqs:") for a in listed):
+            assert "Interactions" in resource or "Events" in resource
+    assert {"secretsmanager:GetSecretValue", "dynamodb:PutItem", "sqs:SendMessage"} <= actions
+    assert not {a for a in actions if a.startswith("dynamodb:") and "Item" not in a}
+    assert "dynamodb:GetItem" not in actions
+
+
+def test_work_queues_redrive_to_dead_letter_queues_that_alarm(
+    stacks: dict[str, cdk.Stack], chat: Template
+) -> None:
+    queues = _resources(chat, "AWS::SQS::Queue")
+    redriven = [q for q in queues.values() if "RedrivePolicy" in q["Properties"]]
+    slack_work = [
+        q for q in redriven if "DeadLetters" in json.dumps(q["Properties"]["RedrivePolicy"])
+    ]
+    assert len(slack_work) == 2
+    assert all(
+        q["Properties"]["RedrivePolicy"]["maxReceiveCount"] == MAX_RECEIVES for q in slack_work
+    )
+    health = stacks["chat"].health  # type: ignore[attr-defined]
+    assert {"slack-interactions-dead-letters", "slack-events-dead-letters"} <= set(health.alarms)
+
+
+def test_the_claims_table_forgets_keys_and_the_function_says_how_long(chat: Template) -> None:
+    (table,) = _resources(chat, "AWS::DynamoDB::Table").values()
+    assert table["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": "expires_at",
+        "Enabled": True,
+    }
+    functions = _resources(chat, "AWS::Lambda::Function").values()
+    (ingress,) = [
+        f for f in functions if f["Properties"].get("Handler", "").startswith("slack_ingress")
+    ]
+    env = ingress["Properties"]["Environment"]["Variables"]
+    assert env["CLAIM_TTL_SECONDS"] == str(CLAIM_TTL_SECONDS)
+    assert ingress["Properties"]["Timeout"] == 10
+
+
+def test_outputs_give_the_manifest_urls_and_the_secret_command(chat: Template) -> None:
+    outputs = chat.to_json()["Outputs"]
+    assert "/slack/events" in json.dumps(outputs["SlackEventsUrl"]["Value"])
+    assert "/slack/interactivity" in json.dumps(outputs["SlackInteractivityUrl"]["Value"])
+    command = json.dumps(outputs["SlackSecretCommand"]["Value"])
+    assert "put-secret-value" in command
+    assert "opsagent/slack-app" in command

@@ -1,0 +1,129 @@
+"""The slack-ingress function end to end on moto: secret, claims table and queues are real APIs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
+from moto import mock_aws
+from slack_ingress import handler
+from slack_ingress.ingress import EVENTS_PATH, INTERACTIVITY_PATH
+
+from opsagent_shared import aws
+from tests.conftest import FakeLambdaContext
+from tests.slack import SIGNING_SECRET, button_click, event_callback, http_event, signed_headers
+
+TABLE = "opsagent-slack-claims"
+
+
+@dataclass
+class Slack:
+    sqs: Any
+    dynamodb: Any
+    secrets: Any
+    secret_arn: str
+    interactions: str
+    events: str
+
+    def queued(self, url: str) -> list[dict[str, Any]]:
+        got = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+        return [json.loads(m["Body"]) for m in got.get("Messages", [])]
+
+    def claims(self) -> list[dict[str, Any]]:
+        return list(self.dynamodb.scan(TableName=TABLE)["Items"])
+
+
+@pytest.fixture
+def slack(lambda_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Slack]:
+    parameters.clear_caches()
+    DEFAULT_PROVIDERS.clear()  # its client belongs to this test's moto account
+    aws.client.cache_clear()
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        secrets = boto3.client("secretsmanager", region_name="us-east-1")
+        dynamodb.create_table(
+            TableName=TABLE,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        secret_arn = secrets.create_secret(
+            Name="opsagent/slack",
+            SecretString=json.dumps({"signing_secret": SIGNING_SECRET, "bot_token": "xoxb-test"}),
+        )["ARN"]
+        interactions = sqs.create_queue(QueueName="interactions")["QueueUrl"]
+        events = sqs.create_queue(QueueName="events")["QueueUrl"]
+        for name, value in {
+            "SLACK_SECRET_ARN": secret_arn,
+            "CLAIMS_TABLE_NAME": TABLE,
+            "INTERACTIONS_QUEUE_URL": interactions,
+            "EVENTS_QUEUE_URL": events,
+            "CLAIM_TTL_SECONDS": "3600",
+        }.items():
+            monkeypatch.setenv(name, value)
+        yield Slack(sqs, dynamodb, secrets, secret_arn, interactions, events)
+    parameters.clear_caches()
+    DEFAULT_PROVIDERS.clear()
+    aws.client.cache_clear()
+
+
+def _post(path: str, body: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+    event = http_event(path, body, signed_headers(body) if headers is None else headers, **kw)
+    return handler.lambda_handler(event, FakeLambdaContext())
+
+
+def test_a_signed_click_is_acknowledged_claimed_and_queued_once(slack: Slack) -> None:
+    body = button_click(value="prop-9")
+    first = _post(INTERACTIVITY_PATH, body, base64_body=True)
+    again = _post(INTERACTIVITY_PATH, body, base64_body=True)
+    assert (first["statusCode"], again["statusCode"]) == (200, 200)
+    (message,) = slack.queued(slack.interactions)
+    assert message["payload"]["actions"][0]["value"] == "prop-9"
+    assert slack.queued(slack.events) == []
+    (claim,) = slack.claims()
+    assert claim["pk"]["S"] == "action:T0001:U0APPROVER:approve:prop-9"
+    assert int(claim["expires_at"]["N"]) > 0  # the table's TTL attribute forgets it
+
+
+def test_events_go_to_their_own_queue(slack: Slack) -> None:
+    assert _post(EVENTS_PATH, event_callback("Ev1"))["statusCode"] == 200
+    (message,) = slack.queued(slack.events)
+    assert message["body"]["event_id"] == "Ev1"
+
+
+def test_a_forged_request_touches_neither_the_table_nor_a_queue(slack: Slack) -> None:
+    body = button_click()
+    forged = signed_headers(body, secret="f" * 32)
+    assert _post(INTERACTIVITY_PATH, body, forged)["statusCode"] == 401
+    assert slack.claims() == []
+    assert slack.queued(slack.interactions) == []
+
+
+def test_a_secret_without_a_value_is_a_503_until_it_is_filled(
+    slack: Slack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = slack.secrets.create_secret(Name="opsagent/slack-empty")["ARN"]  # no value yet
+    monkeypatch.setenv("SLACK_SECRET_ARN", empty)
+    response = _post(EVENTS_PATH, event_callback())
+    assert response["statusCode"] == 503
+    assert slack.claims() == []
+
+
+def test_a_queue_that_cannot_be_reached_releases_the_claim_for_the_retry(
+    slack: Slack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVENTS_QUEUE_URL", slack.events + "-gone")
+    assert _post(EVENTS_PATH, event_callback("Ev5"))["statusCode"] == 500
+    assert slack.claims() == []  # Slack's retry will be queued, not dropped as a duplicate
+
+
+def test_malformed_http_events_are_400s(slack: Slack) -> None:
+    response = handler.lambda_handler({"rawPath": 5}, FakeLambdaContext())
+    assert response["statusCode"] == 400

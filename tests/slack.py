@@ -1,0 +1,62 @@
+"""Requests as Slack signs them, delivered the way API Gateway's HTTP API hands them over."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from slack_sdk.signature import SignatureVerifier
+
+# A made-up signing secret: the shape Slack uses (32 hex digits), no real app's.
+SIGNING_SECRET = "0123456789abcdef0123456789abcdef"
+
+
+def signed_headers(
+    body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None
+) -> dict[str, str]:
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+    assert signature is not None
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
+
+
+def http_event(
+    path: str, body: str, headers: dict[str, str], *, base64_body: bool = False
+) -> dict[str, Any]:
+    """An HTTP API (payload format 2.0) event for POST `path`."""
+    return {
+        "version": "2.0",
+        "routeKey": f"POST {path}",
+        "rawPath": path,
+        "headers": {k.lower(): v for k, v in headers.items()},
+        "requestContext": {"http": {"method": "POST", "path": path}},
+        "isBase64Encoded": base64_body,
+        "body": base64.b64encode(body.encode()).decode() if base64_body else body,
+    }
+
+
+def event_callback(event_id: str = "Ev0001", **event: Any) -> str:
+    return json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": "T0001",
+            "event_id": event_id,
+            "event": {"type": "reaction_added", **event},
+        }
+    )
+
+
+def button_click(
+    *, user: str = "U0APPROVER", value: str = "prop-1", action_id: str = "approve", ts: str = "1"
+) -> str:
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T0001"},
+        "user": {"id": user},
+        "actions": [{"action_id": action_id, "value": value, "action_ts": ts}],
+        "container": {"message_ts": "1700000000.000100", "channel_id": "C0001"},
+    }
+    return urlencode({"payload": json.dumps(payload)})
