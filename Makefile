@@ -23,7 +23,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 export AWS_EC2_METADATA_DISABLED := true
 OFFLINE_ENV := env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN
 
-.PHONY: help install synth scan test lint bench deploy diff clean schemas
+.PHONY: help install synth scan test lint bench deploy diff clean schemas slack-manifest
 
 help:
 	@echo "make synth   install, synthesize every stack offline, run cdk-nag and cfn-lint"
@@ -31,6 +31,7 @@ help:
 	@echo "make scan    synth, then checkov over every template"
 	@echo "make bench   install and print the benchmark tables"
 	@echo "make deploy  cdk deploy --all with your configuration (needs AWS credentials)"
+	@echo "make slack-manifest  after deploying with Slack: the Slack app manifest with its URLs"
 
 $(PY_STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -87,6 +88,12 @@ diff: install
 
 deploy: install
 	$(CDK) deploy --all
+
+# After deploying with Slack configured: the Slack app manifest with the stack's URLs, to paste
+# into https://api.slack.com/apps -> Create New App -> From a manifest (needs AWS credentials).
+slack-manifest: install
+	$(BIN)/python -m infra.slack_manifest $(if $(STACK),--stack $(STACK),) > slack-manifest.json
+	@echo "wrote slack-manifest.json: paste it into Slack's 'Create New App -> From a manifest'"
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
