@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from benchmarks import cost_insights_scale, lambda_assets
+from benchmarks import cost_insights_scale, lambda_assets, slack_ingress
 
-BENCHMARKS = [lambda_assets, cost_insights_scale]
+BENCHMARKS = [lambda_assets, cost_insights_scale, slack_ingress]
 
 
 def main() -> None:
