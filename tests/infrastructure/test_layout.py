@@ -43,7 +43,9 @@ def test_runtime_code_never_imports_infra_or_cdk() -> None:
 
 def test_runtime_packages_are_found() -> None:
     assert {"kb_sync", "opsagent_shared", "cost_insights"} <= RUNTIME_PACKAGES
-    assert {"opsagent_shared", "cost_analysis", "incident_analysis"} == SHARED_RUNTIME
+    assert {"opsagent_shared", "cost_analysis", "incident_analysis", "change_control"} == (
+        SHARED_RUNTIME
+    )
 
 
 def test_no_entry_point_imports_another_entry_point() -> None:
