@@ -38,8 +38,8 @@ THROTTLE_RATE_PER_SECOND = 20
 THROTTLE_BURST = 40
 # Ingress must answer within Slack's 3 s; a longer timeout only hides a stuck call.
 INGRESS_TIMEOUT = cdk.Duration.seconds(10)
-# Slack retries an unacknowledged event three times within about an hour.
-CLAIM_TTL_SECONDS = 6 * 3600
+# Slack retries an unacknowledged event at once, after 1 minute and after 5; an hour is ample.
+CLAIM_TTL_SECONDS = 3600
 MAX_RECEIVES = 5  # a message that fails this often waits in the dead-letter queue
 WORKER_VISIBILITY = cdk.Duration.seconds(180)  # six times a 30 s worker's timeout
 

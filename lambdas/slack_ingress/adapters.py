@@ -7,43 +7,60 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from aws_lambda_powertools.utilities import parameters
 from slack_sdk.signature import SignatureVerifier
 
 from opsagent_shared import aws
-from opsagent_shared.errors import ConfigurationError, ServiceUnavailable
-
-# The secret is read once per execution environment and again after this many seconds, so a
-# rotated signing secret is picked up without a redeploy.
-SECRET_MAX_AGE_SECONDS = 300
+from opsagent_shared.secrets import secret_field
+from slack_ingress.ingress import Claim
 
 
 class DynamoClaims:
-    """Claims as items in a DynamoDB table: a conditional put takes a key; TTL forgets it."""
+    """Claims as DynamoDB items: `in-flight` for a moment while the work is queued, `queued`
+    for the keep period after. A conditional put takes a key that is free or whose claim has
+    run out (TTL deletes items lazily, up to days late, so expiry is checked here too)."""
 
     def __init__(
         self,
         client: Any,
         *,
         table: str,
-        ttl_seconds: int,
         now: Callable[[], float] = time.time,
     ) -> None:
-        self._client, self._table, self._ttl, self._now = client, table, ttl_seconds, now
+        self._client, self._table, self._now = client, table, now
 
-    def claim(self, key: str) -> bool:
-        expires_at = str(int(self._now()) + self._ttl)
+    def claim(self, key: str) -> Claim:
+        now = int(self._now())
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item={"pk": {"S": key}, "expires_at": {"N": expires_at}},
-                ConditionExpression="attribute_not_exists(pk)",
+                Item={
+                    "pk": {"S": key},
+                    "state": {"S": "in-flight"},
+                    # An in-flight claim whose function died frees itself this soon.
+                    "expires_at": {"N": str(now + IN_FLIGHT_SECONDS)},
+                },
+                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
+                ExpressionAttributeValues={":now": {"N": str(now)}},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except aws.errors() as error:
-            if aws.error_code(error) == "ConditionalCheckFailedException":
-                return False  # taken before: a retry or a second click
-            raise aws.translate(error, "DynamoDB PutItem (claims)") from error
-        return True
+            if aws.error_code(error) != "ConditionalCheckFailedException":
+                raise aws.translate(error, "DynamoDB PutItem (claims)") from error
+            held = getattr(error, "response", {}).get("Item", {})
+            state = held.get("state", {}).get("S")
+            return Claim.IN_FLIGHT if state == "in-flight" else Claim.QUEUED
+        return Claim.TAKEN
+
+    def confirm(self, key: str, ttl_seconds: int) -> None:
+        with aws.calling("DynamoDB PutItem (claims)"):
+            self._client.put_item(
+                TableName=self._table,
+                Item={
+                    "pk": {"S": key},
+                    "state": {"S": "queued"},
+                    "expires_at": {"N": str(int(self._now()) + ttl_seconds)},
+                },
+            )
 
     def release(self, key: str) -> None:
         with aws.calling("DynamoDB DeleteItem (claims)"):
@@ -63,32 +80,12 @@ class SqsQueues:
             )
 
 
-class SlackSecretMissing(ConfigurationError):
-    """The Slack app's secret has no value yet, or not the fields it needs."""
-
-
-def signing_secret(secret_arn: str) -> str:
-    """The signing secret from the Slack app's secret (cached, `SECRET_MAX_AGE_SECONDS`)."""
-    try:
-        value = parameters.get_secret(secret_arn, max_age=SECRET_MAX_AGE_SECONDS)
-    except parameters.exceptions.GetParameterError as error:
-        if "ResourceNotFoundException" in str(error):
-            raise SlackSecretMissing(
-                "the Slack app's secret has no value yet: fill it as the README says "
-                "(make slack-secret)"
-            ) from None
-        raise ServiceUnavailable(f"the Slack app's secret could not be read ({error})") from None
-    try:
-        secret = json.loads(str(value)).get("signing_secret")
-    except (ValueError, AttributeError):
-        secret = None
-    if not isinstance(secret, str) or not secret.strip():
-        raise SlackSecretMissing(
-            "the Slack app's secret needs a JSON object with signing_secret (and bot_token)"
-        )
-    return secret
+HOW_TO_FILL = "fill it as the README says (the SlackSecretCommand output)"
+# An in-flight claim lasts this long: past the queueing call's worst case (quick clients).
+IN_FLIGHT_SECONDS = 30
 
 
 def signature_check(secret_arn: str) -> Callable[[str, Mapping[str, str]], bool]:
     """slack_sdk's verifier: the v0 HMAC signature and the 5-minute timestamp window."""
-    return SignatureVerifier(signing_secret(secret_arn)).is_valid_request
+    secret = secret_field(secret_arn, "signing_secret", how_to_fill=HOW_TO_FILL)
+    return SignatureVerifier(secret).is_valid_request

@@ -22,7 +22,14 @@ from slack_ingress.settings import settings
 @observed
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     reply = _answer(event)
-    logger.info("slack request", outcome=reply.outcome, status=reply.status)
+    headers = event.get("headers") or {} if isinstance(event, dict) else {}
+    logger.info(
+        "slack request",
+        outcome=reply.outcome,
+        status=reply.status,
+        retry_num=str(headers.get("x-slack-retry-num", ""))[:4],
+        retry_reason=str(headers.get("x-slack-retry-reason", ""))[:40],
+    )
     metrics.add_metric(name=f"Slack{reply.status}", unit=MetricUnit.Count, value=1)
     return reply.as_http()
 
@@ -41,15 +48,20 @@ def _answer(event: dict[str, Any]) -> Reply:
     except ServiceUnavailable as problem:
         logger.warning("the Slack app's secret could not be read", problem=str(problem))
         return Reply(503, "try again", outcome="retry")
-    claims = adapters.DynamoClaims(
-        aws.client("dynamodb"), table=config.claims_table, ttl_seconds=config.claim_ttl_seconds
-    )
+    # Quick clients: a slow AWS call must not outlast Slack's 3 s (see `ingress`).
+    claims = adapters.DynamoClaims(aws.quick_client("dynamodb"), table=config.claims_table)
     queues = adapters.SqsQueues(
-        aws.client("sqs"),
+        aws.quick_client("sqs"),
         {INTERACTIONS: config.interactions_queue_url, EVENTS: config.events_queue_url},
     )
     try:
-        return receive(request, is_signed=is_signed, claims=claims, queues=queues)
+        return receive(
+            request,
+            is_signed=is_signed,
+            claims=claims,
+            queues=queues,
+            keep_seconds=config.claim_ttl_seconds,
+        )
     except ServiceUnavailable as problem:
         # Claimed keys were released: Slack's retry (or the next click) starts over.
         logger.warning("request not queued; Slack will retry", problem=str(problem))

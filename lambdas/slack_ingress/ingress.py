@@ -20,6 +20,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
@@ -32,11 +33,20 @@ INTERACTIONS = "interactions"  # button clicks (approve / reject)
 EVENTS = "events"  # Events API callbacks and message shortcuts (postmortems)
 
 
-class Claims(Protocol):
-    """Remembers which requests were already taken (a conditional write with an expiry)."""
+class Claim(StrEnum):
+    TAKEN = "taken"  # free until now: this request queues the work
+    QUEUED = "queued"  # an earlier copy was queued: acknowledge, queue nothing
+    IN_FLIGHT = "in-flight"  # an earlier copy is being queued right now: ask Slack to retry
 
-    def claim(self, key: str) -> bool:
-        """True when `key` was free and is now taken; False when it was taken before."""
+
+class Claims(Protocol):
+    """Remembers which requests were already taken (conditional writes with an expiry)."""
+
+    def claim(self, key: str) -> Claim:
+        """Take `key` as in flight, unless a live claim holds it."""
+
+    def confirm(self, key: str, ttl_seconds: int) -> None:
+        """`key`'s work is queued: keep the key `ttl_seconds` so copies are dropped."""
 
     def release(self, key: str) -> None:
         """Free `key` again (its request could not be queued)."""
@@ -73,11 +83,18 @@ class Reply:
 
 @dataclass(frozen=True)
 class Work:
-    """A verified request worth queueing: its kind, its de-duplication key, what to queue."""
+    """A verified request worth queueing: its kind, its de-duplication key, what to queue, and
+    how long copies of it are dropped (None: the function's CLAIM_TTL_SECONDS)."""
 
     kind: str
     key: str
     message: Mapping[str, Any]
+    keep_seconds: int | None = None
+
+
+# Slack retries an event immediately, after a minute and after five; it never retries a click,
+# so a click's key only has to outlive a double click and the 5-minute replay window.
+CLICK_KEEP_SECONDS = 600
 
 
 class Malformed(ValueError):
@@ -113,6 +130,7 @@ def receive(
     is_signed: Callable[[str, Mapping[str, str]], bool],
     claims: Claims,
     queues: Queues,
+    keep_seconds: int,
 ) -> Reply:
     """Answer one request from Slack (see the module docstring for the order of checks)."""
     if request.path not in (EVENTS_PATH, INTERACTIVITY_PATH):
@@ -127,13 +145,17 @@ def receive(
         return Reply(400, str(problem), outcome="refused-malformed")
     if isinstance(work, Reply):
         return work
-    if not claims.claim(work.key):
+    claim = claims.claim(work.key)
+    if claim is Claim.QUEUED:
         return Reply(200, outcome="duplicate")
+    if claim is Claim.IN_FLIGHT:  # the first copy may still fail: Slack must try again
+        return Reply(503, "in progress", outcome="in-flight")
     try:
         queues.send(work.kind, work.message)
     except Exception:  # any failure to queue: free the claim so Slack's retry is not dropped
         claims.release(work.key)
         raise
+    claims.confirm(work.key, work.keep_seconds or keep_seconds)
     return Reply(200, outcome="queued")
 
 
@@ -160,6 +182,8 @@ def events(request: Request) -> Work | Reply:
             raise Malformed("event_callback needs event_id and event")
         team = str(body.get("team_id") or "")
         return Work(EVENTS, f"event:{team}:{event_id}", {"source": "events", "body": body})
+    if kind == "app_rate_limited":  # Slack's notice that it dropped events: log it, answer 200
+        return Reply(200, outcome="rate-limited")
     raise Malformed(f"unsupported Events API type {str(kind)[:40]!r}")
 
 
@@ -185,13 +209,21 @@ def interactivity(request: Request) -> Work:
             raise Malformed("block_actions needs exactly one action")
         action = actions[0]
         # A double click sends two payloads that differ only in their action_ts: one key for
-        # the user, the button and its value (a proposal ID) makes the second one a duplicate.
-        key = f"action:{who}:{action.get('action_id', '')}:{action.get('value', '')}"
-        return Work(INTERACTIONS, _bounded(key), {"source": "interactivity", "payload": payload})
+        # the user, the message, the button and its value (a proposal ID) makes the second one a
+        # duplicate for CLICK_KEEP_SECONDS. Later clicks go through; the approvals function's
+        # conditional state change is what makes a change run once.
+        message_ts = _field(payload, "container").get("message_ts", "")
+        key = f"action:{who}:{message_ts}:{action.get('action_id', '')}:{action.get('value', '')}"
+        message = {"source": "interactivity", "payload": payload}
+        return Work(INTERACTIONS, _bounded(key), message, CLICK_KEEP_SECONDS)
     if kind == "message_action":
+        # One postmortem per message, whoever asks: team, channel, message and shortcut.
+        team = _field(payload, "team").get("id", "")
+        channel = _field(payload, "channel").get("id", "")
         ts = _field(payload, "message").get("ts", "")
-        key = f"shortcut:{who}:{payload.get('callback_id', '')}:{ts}"
-        return Work(EVENTS, _bounded(key), {"source": "interactivity", "payload": payload})
+        key = f"shortcut:{team}:{channel}:{ts}:{payload.get('callback_id', '')}"
+        message = {"source": "interactivity", "payload": payload}
+        return Work(EVENTS, _bounded(key), message, CLICK_KEEP_SECONDS)
     raise Malformed(f"unsupported interactivity type {str(kind)[:40]!r}")
 
 

@@ -14,7 +14,7 @@ class SlackIngressSettings(FunctionSettings):
     claims_table: str = variable("CLAIMS_TABLE_NAME")
     interactions_queue_url: str = variable("INTERACTIONS_QUEUE_URL")
     events_queue_url: str = variable("EVENTS_QUEUE_URL")
-    # How long a request's key is remembered: past Slack's retries (about an hour in all).
+    # How long an event's key is remembered: past Slack's retries (at once, after 1 and 5 min).
     claim_ttl_seconds: int = variable(
         "CLAIM_TTL_SECONDS", parse=integer(minimum=600, maximum=7 * 86400)
     )

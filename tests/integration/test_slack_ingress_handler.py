@@ -44,6 +44,7 @@ def slack(lambda_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Slack]:
     parameters.clear_caches()
     DEFAULT_PROVIDERS.clear()  # its client belongs to this test's moto account
     aws.client.cache_clear()
+    aws.quick_client.cache_clear()
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
@@ -72,6 +73,7 @@ def slack(lambda_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Slack]:
     parameters.clear_caches()
     DEFAULT_PROVIDERS.clear()
     aws.client.cache_clear()
+    aws.quick_client.cache_clear()
 
 
 def _post(path: str, body: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
@@ -88,7 +90,8 @@ def test_a_signed_click_is_acknowledged_claimed_and_queued_once(slack: Slack) ->
     assert message["payload"]["actions"][0]["value"] == "prop-9"
     assert slack.queued(slack.events) == []
     (claim,) = slack.claims()
-    assert claim["pk"]["S"] == "action:T0001:U0APPROVER:approve:prop-9"
+    assert claim["pk"]["S"] == "action:T0001:U0APPROVER:1700000000.000100:approve:prop-9"
+    assert claim["state"]["S"] == "queued"
     assert int(claim["expires_at"]["N"]) > 0  # the table's TTL attribute forgets it
 
 
@@ -112,7 +115,7 @@ def test_a_secret_without_a_value_is_a_503_until_it_is_filled(
     empty = slack.secrets.create_secret(Name="opsagent/slack-empty")["ARN"]  # no value yet
     monkeypatch.setenv("SLACK_SECRET_ARN", empty)
     response = _post(EVENTS_PATH, event_callback())
-    assert response["statusCode"] == 503
+    assert (response["statusCode"], response["body"]) == (503, "not configured")
     assert slack.claims() == []
 
 
@@ -127,3 +130,17 @@ def test_a_queue_that_cannot_be_reached_releases_the_claim_for_the_retry(
 def test_malformed_http_events_are_400s(slack: Slack) -> None:
     response = handler.lambda_handler({"rawPath": 5}, FakeLambdaContext())
     assert response["statusCode"] == 400
+
+
+def test_a_claim_past_its_expiry_is_free_even_before_ttl_deletes_it(slack: Slack) -> None:
+    from slack_ingress.adapters import DynamoClaims
+    from slack_ingress.ingress import Claim
+
+    clock = [1_000.0]
+    claims = DynamoClaims(slack.dynamodb, table=TABLE, now=lambda: clock[0])
+    assert claims.claim("k") is Claim.TAKEN
+    assert claims.claim("k") is Claim.IN_FLIGHT  # the first copy is still being queued
+    claims.confirm("k", 600)
+    assert claims.claim("k") is Claim.QUEUED
+    clock[0] += 601  # the item is still in the table: TTL deletes lazily
+    assert claims.claim("k") is Claim.TAKEN

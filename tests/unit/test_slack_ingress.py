@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -11,12 +12,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from slack_ingress.ingress import (
+    CLICK_KEEP_SECONDS,
     EVENTS,
     EVENTS_PATH,
     INTERACTIONS,
     INTERACTIVITY_PATH,
+    Claim,
     Malformed,
-    Request,
     receive,
     request_from,
 )
@@ -32,15 +34,24 @@ from tests.slack import (
 
 
 class FakeClaims:
-    def __init__(self) -> None:
-        self.taken: set[str] = set()
-        self.released: list[str] = []
+    """Claims in memory; `in_flight` keys answer as a copy still being queued elsewhere."""
 
-    def claim(self, key: str) -> bool:
+    def __init__(self, in_flight: set[str] | None = None) -> None:
+        self.taken: set[str] = set()
+        self.kept: dict[str, int] = {}
+        self.released: list[str] = []
+        self.in_flight = in_flight or set()
+
+    def claim(self, key: str) -> Claim:
+        if key in self.in_flight:
+            return Claim.IN_FLIGHT
         if key in self.taken:
-            return False
+            return Claim.QUEUED
         self.taken.add(key)
-        return True
+        return Claim.TAKEN
+
+    def confirm(self, key: str, ttl_seconds: int) -> None:
+        self.kept[key] = ttl_seconds
 
     def release(self, key: str) -> None:
         self.taken.discard(key)
@@ -66,7 +77,8 @@ def _receive(path: str, body: str, headers: dict[str, str] | None = None, **fake
     queues = fakes.get("queues", FakeQueues())
     signed = signed_headers(body) if headers is None else headers
     request = request_from(http_event(path, body, signed))
-    return receive(request, is_signed=IS_SIGNED, claims=claims, queues=queues), claims, queues
+    reply = receive(request, is_signed=IS_SIGNED, claims=claims, queues=queues, keep_seconds=3600)
+    return reply, claims, queues
 
 
 def test_url_verification_is_answered_with_the_challenge_and_nothing_is_queued() -> None:
@@ -85,6 +97,25 @@ def test_an_event_is_queued_once_however_often_slack_retries_it() -> None:
         assert reply.status == 200
     assert [kind for kind, _ in queues.sent] == [EVENTS]
     assert queues.sent[0][1]["body"]["event_id"] == "Ev42"
+    assert claims.kept == {"event:T0001:Ev42": 3600}
+
+
+def test_a_retry_while_the_first_copy_is_being_queued_is_asked_to_come_back() -> None:
+    claims = FakeClaims(in_flight={"event:T0001:Ev43"})
+    reply, _, queues = _receive(EVENTS_PATH, event_callback("Ev43"), claims=claims)
+    assert (reply.status, reply.outcome) == (503, "in-flight")  # Slack retries a 5xx
+    assert queues.sent == []
+
+
+def test_approve_reject_approve_by_one_user_are_three_interactions() -> None:
+    claims, queues = FakeClaims(), FakeQueues()
+    for action in ("approve", "reject", "approve"):
+        _receive(
+            INTERACTIVITY_PATH, button_click(action_id=action, ts="9"), claims=claims, queues=queues
+        )
+    # The second Approve equals the first; the approvals function refuses or runs it by state.
+    assert len(queues.sent) == 2
+    assert set(claims.kept.values()) == {CLICK_KEEP_SECONDS}
 
 
 def test_a_double_click_is_one_interaction_but_another_users_click_is_its_own() -> None:
@@ -118,7 +149,11 @@ def test_a_message_shortcut_goes_to_the_events_queue() -> None:
     ("headers", "why"),
     [
         ({}, "unsigned"),
-        ({"X-Slack-Request-Timestamp": "1", "X-Slack-Signature": "v0=00"}, "forged"),
+        (
+            {"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=00"},
+            "forged",
+        ),
+        (signed_headers(event_callback(), secret="f" * 32), "signed with another app's secret"),
         (signed_headers("{}", timestamp=0), "signed for another body, long ago"),
         ({"X-Slack-Request-Timestamp": "soon", "X-Slack-Signature": "v0=00"}, "not a number"),
     ],
@@ -132,8 +167,6 @@ def test_unsigned_forged_or_stale_requests_are_401s_that_touch_nothing(
 
 
 def test_a_request_ten_minutes_old_is_refused_even_with_a_good_signature() -> None:
-    import time
-
     body = event_callback()
     headers = signed_headers(body, timestamp=int(time.time()) - 600)
     reply, claims, queues = _receive(EVENTS_PATH, body, headers)
@@ -154,7 +187,7 @@ def test_any_change_to_a_signed_body_is_a_401(extra: str) -> None:
     [
         (EVENTS_PATH, "not json", "not JSON"),
         (EVENTS_PATH, "[1, 2]", "not a JSON object"),
-        (EVENTS_PATH, json.dumps({"type": "app_rate_limited"}), "unsupported Events API type"),
+        (EVENTS_PATH, json.dumps({"type": "app_mention"}), "unsupported Events API type"),
         (EVENTS_PATH, json.dumps({"type": "event_callback"}), "needs event_id and event"),
         (EVENTS_PATH, json.dumps({"type": "url_verification"}), "needs a challenge"),
         (INTERACTIVITY_PATH, "payload=%7B", "not JSON"),
@@ -210,4 +243,25 @@ def test_keys_stay_short_whatever_the_payload_holds() -> None:
     _receive(INTERACTIVITY_PATH, button_click(value="p" * 5000), claims=claims)
     (key,) = claims.taken
     assert len(key) < 300
-    assert isinstance(Request(path="/", headers={}, body=""), Request)
+
+
+def test_slacks_rate_limit_notice_is_acknowledged_not_refused() -> None:
+    reply, claims, queues = _receive(EVENTS_PATH, json.dumps({"type": "app_rate_limited"}))
+    assert (reply.status, reply.outcome) == (200, "rate-limited")
+    assert (claims.taken, queues.sent) == (set(), [])
+
+
+def test_one_postmortem_shortcut_per_message_whoever_asks() -> None:
+    claims, queues = FakeClaims(), FakeQueues()
+    for user in ("U1", "U2"):
+        payload = {
+            "type": "message_action",
+            "callback_id": "create_postmortem",
+            "team": {"id": "T1"},
+            "user": {"id": user},
+            "channel": {"id": "C1"},
+            "message": {"ts": "1700000000.000200"},
+        }
+        body = urlencode({"payload": json.dumps(payload)})
+        _receive(INTERACTIVITY_PATH, body, claims=claims, queues=queues)
+    assert len(queues.sent) == 1

@@ -1,0 +1,116 @@
+"""One click, start to finish: rules -> claim (pending -> executing) -> change -> audit -> Slack."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from change_control.message import outcome_message
+from change_control.proposals import (
+    APPROVE,
+    Click,
+    Proposal,
+    Status,
+    decide,
+    fingerprint,
+    with_event,
+)
+
+from approvals.executors import Executor
+from opsagent_shared import aws
+from opsagent_shared.errors import OpsAgentError
+
+
+class Store(Protocol):
+    def get(self, proposal_id: str) -> Proposal | None: ...
+    def move(self, proposal: Proposal, *, expected: Status) -> bool: ...
+
+
+class Slack(Protocol):
+    def update(self, channel: str, ts: str, message: Mapping[str, Any]) -> None: ...
+    def tell(self, channel: str, user: str, text: str) -> None: ...
+
+
+class MalformedClick(ValueError):
+    """The queued payload is not a button click on a proposal."""
+
+
+def click_from(payload: Mapping[str, Any]) -> Click:
+    """A `Click` from a Slack block_actions payload (as the ingress queued it)."""
+    try:
+        (action,) = payload["actions"]
+        container = payload.get("container") or {}
+        channel = container.get("channel_id") or (payload.get("channel") or {}).get("id")
+        return Click(
+            user=str(payload["user"]["id"]),
+            action=str(action["action_id"]),
+            proposal_id=str(action["value"]),
+            channel=str(channel or ""),
+            message_ts=str(container.get("message_ts") or ""),
+        )
+    except (KeyError, TypeError, ValueError):
+        raise MalformedClick("not a block_actions payload with one action") from None
+
+
+def handle(
+    click: Click,
+    *,
+    store: Store,
+    executors: Mapping[str, Executor],
+    state_of: Callable[[Proposal], Mapping[str, Any] | None],
+    slack: Slack,
+    approvers: Collection[str],
+    now: datetime,
+) -> str:
+    """What became of the click: executed, failed, rejected, refused or duplicate."""
+    proposal = store.get(click.proposal_id)
+    current = None
+    if proposal is not None and click.action == APPROVE and click.user in approvers:
+        if proposal.action not in executors:
+            slack.tell(click.channel, click.user, f"Not done: no executor for {proposal.action}.")
+            return "refused"
+        state = state_of(proposal)
+        current = None if state is None else fingerprint(state)
+    decision = decide(proposal, click, approvers=approvers, now=now, current_fingerprint=current)
+    if decision.outcome == "refuse" or proposal is None:
+        slack.tell(click.channel, click.user, f"Not done: {decision.reason}.")
+        return "refused"
+    if decision.outcome == "reject":
+        rejected = with_event(proposal, Status.REJECTED, who=click.user, when=now)
+        if not store.move(rejected, expected=Status.PENDING):
+            slack.tell(click.channel, click.user, "Not done: someone handled it a moment ago.")
+            return "duplicate"
+        _report(slack, rejected, headline="Rejected", by=click.user)
+        return "rejected"
+    executing = with_event(proposal, Status.EXECUTING, who=click.user, when=now)
+    if not store.move(executing, expected=Status.PENDING):  # a second click, or a retry
+        slack.tell(click.channel, click.user, "Not done: it is already being handled.")
+        return "duplicate"
+    refused_by_aws: tuple[type[Exception], ...] = (OpsAgentError, *aws.errors())
+    try:
+        before, after = executors[proposal.action].run(proposal)
+    except refused_by_aws as error:
+        failed = with_event(executing, Status.FAILED, who=click.user, when=now, note=str(error))
+        store.move(failed, expected=Status.EXECUTING)
+        _report(slack, failed, headline="Failed", by=click.user, follow_up=str(error)[:500])
+        return "failed"
+    note = json.dumps({"before": before, "after": after}, default=str)
+    done = with_event(executing, Status.EXECUTED, who=click.user, when=now, note=note)
+    store.move(done, expected=Status.EXECUTING)
+    _report(
+        slack,
+        done,
+        headline="Done",
+        by=click.user,
+        before=before,
+        after=after,
+        follow_up=f"To undo: {done.revert}",
+    )
+    return "executed"
+
+
+def _report(slack: Slack, proposal: Proposal, **outcome: Any) -> None:
+    if proposal.channel and proposal.message_ts:
+        slack.update(proposal.channel, proposal.message_ts, outcome_message(proposal, **outcome))

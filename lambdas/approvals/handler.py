@@ -1,0 +1,56 @@
+"""SQS batch of Slack clicks (from slack_ingress) -> each handled once (see `approve`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from change_control.resources import current_state
+from change_control.slack import SlackMessages, web_client
+from change_control.store import ProposalStore
+
+from approvals import approve
+from approvals.executors import EXECUTORS
+from approvals.settings import settings
+from opsagent_shared import aws, clock
+from opsagent_shared.observability import logger, metrics, observed
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord) -> str:
+    config = settings()
+    try:
+        click = approve.click_from(json.loads(record.body).get("payload") or {})
+    except (ValueError, AttributeError, approve.MalformedClick) as problem:
+        logger.warning("not a click; dropped", problem=str(problem))  # retrying cannot help
+        return "dropped"
+    slack = SlackMessages(web_client(config.secret_arn, base_url=config.slack_api_url))
+    outcome = approve.handle(
+        click,
+        store=ProposalStore(aws.client("dynamodb"), table=config.proposals_table),
+        executors=EXECUTORS,
+        state_of=lambda proposal: current_state(proposal.resource),
+        slack=slack,
+        approvers=frozenset(config.approver_ids),
+        now=clock.now(),
+    )
+    logger.info("approval click", outcome=outcome, proposal_id=click.proposal_id, user=click.user)
+    metrics.add_metric(name=f"Approval{outcome.title()}", unit=MetricUnit.Count, value=1)
+    return outcome
+
+
+@observed
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    return dict(response)
