@@ -1,11 +1,11 @@
 """Docker-free Lambda assets for the project's Python functions.
 
 A function's asset is its own package (`lambdas/<name>/` or `action_groups/<name>/`), the shared
-runtime packages it uses (`SHARED_PACKAGES`: `cost_analysis`, `incident_analysis`), the shared
-package `opsagent_shared`, and the third-party wheels listed in the package's
-`requirements.txt`, installed for Lambda's platform (arm64, CPython 3.13) whatever machine runs
-the synth. Powertools and boto3 are not bundled: Powertools comes from its public layer and
-boto3 from the runtime.
+runtime packages it uses (`SHARED_PACKAGES`: `cost_analysis`, `incident_analysis`,
+`change_control`), the shared package `opsagent_shared`, and the third-party wheels listed in
+the package's `requirements.txt`, installed for Lambda's platform (arm64, CPython 3.13)
+whatever machine runs the synth. Powertools and boto3 are not bundled: Powertools comes from
+its public layer and boto3 from the runtime.
 
 The asset hash covers every input (all packages, the requirements and the target platform),
 so a change to shared code redeploys every function that includes it, and an unchanged function
@@ -30,12 +30,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_PACKAGE_DIR = REPO_ROOT / "lambdas" / "opsagent_shared"
 COST_ANALYSIS_PACKAGE_DIR = REPO_ROOT / "lambdas" / "cost_analysis"
 INCIDENT_ANALYSIS_PACKAGE_DIR = REPO_ROOT / "lambdas" / "incident_analysis"
+CHANGE_CONTROL_PACKAGE_DIR = REPO_ROOT / "lambdas" / "change_control"
 # The shared runtime packages each entry point's asset includes besides opsagent_shared, by
 # the entry point's package name. A test checks this against what each one imports.
 SHARED_PACKAGES: dict[str, tuple[Path, ...]] = {
     "cost_insights": (COST_ANALYSIS_PACKAGE_DIR,),
     "incident": (INCIDENT_ANALYSIS_PACKAGE_DIR,),
     "cost_report": (COST_ANALYSIS_PACKAGE_DIR,),
+    "approvals": (CHANGE_CONTROL_PACKAGE_DIR,),
 }
 REQUIREMENTS_FILE = "requirements.txt"
 

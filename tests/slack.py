@@ -60,3 +60,60 @@ def button_click(
         "container": {"message_ts": "1700000000.000100", "channel_id": "C0001"},
     }
     return urlencode({"payload": json.dumps(payload)})
+
+
+class LocalSlack:
+    """Slack's Web API on 127.0.0.1, for slack_sdk's WebClient (`base_url`): records every call
+    and answers as Slack does (`ok`, and a `ts` for posts). `fail` makes a method answer
+    `{"ok": false, "error": ...}`."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.fail: dict[str, str] = {}
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                method = self.path.rsplit("/", 1)[-1]
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                if self.headers.get("Content-Type", "").startswith("application/json"):
+                    body = json.loads(raw or "{}")
+                else:
+                    from urllib.parse import parse_qsl
+
+                    body = dict(parse_qsl(raw))
+                body["_authorization"] = self.headers.get("Authorization", "")
+                outer.calls.append((method, body))
+                if method in outer.fail:
+                    answer: dict[str, Any] = {"ok": False, "error": outer.fail[method]}
+                else:
+                    answer = {"ok": True, "ts": "1700000000.000900", "channel": body.get("channel")}
+                    if method == "usergroups.users.list":
+                        answer["users"] = ["U0APPROVER"]
+                data = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/api/"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LocalSlack:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def methods(self) -> list[str]:
+        return [method for method, _ in self.calls]

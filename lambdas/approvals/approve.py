@@ -20,7 +20,7 @@ from change_control.proposals import (
 
 from approvals.executors import Executor
 from opsagent_shared import aws
-from opsagent_shared.errors import OpsAgentError
+from opsagent_shared.errors import OpsAgentError, ServiceUnavailable
 
 
 class Store(Protocol):
@@ -82,8 +82,7 @@ def handle(
         if not store.move(rejected, expected=Status.PENDING):
             slack.tell(click.channel, click.user, "Not done: someone handled it a moment ago.")
             return "duplicate"
-        _report(slack, rejected, headline="Rejected", by=click.user)
-        return "rejected"
+        return _outcome("rejected", _report(slack, rejected, headline="Rejected", by=click.user))
     executing = with_event(proposal, Status.EXECUTING, who=click.user, when=now)
     if not store.move(executing, expected=Status.PENDING):  # a second click, or a retry
         slack.tell(click.channel, click.user, "Not done: it is already being handled.")
@@ -94,12 +93,14 @@ def handle(
     except refused_by_aws as error:
         failed = with_event(executing, Status.FAILED, who=click.user, when=now, note=str(error))
         store.move(failed, expected=Status.EXECUTING)
-        _report(slack, failed, headline="Failed", by=click.user, follow_up=str(error)[:500])
-        return "failed"
+        reported = _report(
+            slack, failed, headline="Failed", by=click.user, follow_up=str(error)[:500]
+        )
+        return _outcome("failed", reported)
     note = json.dumps({"before": before, "after": after}, default=str)
     done = with_event(executing, Status.EXECUTED, who=click.user, when=now, note=note)
     store.move(done, expected=Status.EXECUTING)
-    _report(
+    reported = _report(
         slack,
         done,
         headline="Done",
@@ -108,9 +109,21 @@ def handle(
         after=after,
         follow_up=f"To undo: {done.revert}",
     )
-    return "executed"
+    return _outcome("executed", reported)
 
 
-def _report(slack: Slack, proposal: Proposal, **outcome: Any) -> None:
-    if proposal.channel and proposal.message_ts:
+def _outcome(outcome: str, report_problem: str) -> str:
+    """`outcome`, or `outcome-unreported` when the Slack message could not be updated."""
+    return outcome if not report_problem else f"{outcome}-unreported"
+
+
+def _report(slack: Slack, proposal: Proposal, **outcome: Any) -> str:
+    """Update the approval message; "" when done, else why not. The proposal's state is final
+    by now, so a retry could not report it better: a failed update is logged, not retried."""
+    if not (proposal.channel and proposal.message_ts):
+        return "no message to update"
+    try:
         slack.update(proposal.channel, proposal.message_ts, outcome_message(proposal, **outcome))
+    except ServiceUnavailable as error:
+        return str(error)
+    return ""

@@ -1,0 +1,240 @@
+"""A signed click in Slack -> ingress -> queue -> approvals -> the volume changed, once.
+
+AWS is moto; Slack's Web API is a local server on 127.0.0.1 that slack_sdk's WebClient talks
+to. Every refusal asserts the account is unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+from approvals import handler as approvals
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
+from change_control.proposals import Proposal, Resource, Status, fingerprint, new_id
+from change_control.resources import GUARD_TAG, volume_state
+from change_control.store import ProposalStore
+from moto import mock_aws
+from slack_ingress import handler as ingress
+from slack_ingress.ingress import INTERACTIVITY_PATH
+
+from opsagent_shared import aws
+from tests.conftest import FakeLambdaContext
+from tests.slack import SIGNING_SECRET, LocalSlack, button_click, http_event, signed_headers
+
+APPROVER = "U0APPROVER"
+REGION = "us-east-1"
+
+
+def _table(dynamodb: Any, name: str) -> None:
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+@dataclass
+class World:
+    ec2: Any
+    sqs: Any
+    store: ProposalStore
+    slack: LocalSlack
+    queue_url: str
+    volume_id: str
+
+    def propose(self, **changes: Any) -> Proposal:
+        resource = Resource(kind="ebs-volume", id=self.volume_id, region=REGION)
+        now = datetime.now(UTC)
+        state = volume_state(resource)
+        assert state is not None
+        proposal = Proposal(
+            proposal_id=new_id(),
+            action="gp2_to_gp3",
+            resource=resource,
+            parameters={"volume_type": "gp3"},
+            summary=f"Change {self.volume_id} from gp2 to gp3",
+            reason="gp3 is 20% cheaper per GB",
+            monthly_saving=Decimal("2.00"),
+            risk="Low",
+            revert="Modify it back to gp2 after six hours",
+            fingerprint=fingerprint(state),
+            created_at=now,
+            expires_at=now + timedelta(hours=24),
+            channel="C0001",
+            message_ts="1700000000.000100",
+        )
+        proposal = replace(proposal, **changes)
+        self.store.add(proposal)
+        return proposal
+
+    def volume_type(self) -> str:
+        return str(
+            self.ec2.describe_volumes(VolumeIds=[self.volume_id])["Volumes"][0]["VolumeType"]
+        )
+
+    def click(
+        self, proposal: Proposal, *, user: str = APPROVER, action: str = "approve", ts: str = "1"
+    ) -> dict[str, Any]:
+        body = button_click(user=user, value=proposal.proposal_id, action_id=action, ts=ts)
+        event = http_event(INTERACTIVITY_PATH, body, signed_headers(body), base64_body=True)
+        assert ingress.lambda_handler(event, FakeLambdaContext())["statusCode"] == 200
+        got = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
+        records = [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:interactions",
+                "awsRegion": REGION,
+            }
+            for m in got.get("Messages", [])
+        ]
+        if not records:
+            return None
+        result: dict[str, Any] = approvals.lambda_handler({"Records": records}, FakeLambdaContext())
+        return result
+
+
+@pytest.fixture
+def world(lambda_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    parameters.clear_caches()
+    DEFAULT_PROVIDERS.clear()
+    aws.client.cache_clear()
+    aws.quick_client.cache_clear()
+    with mock_aws(), LocalSlack() as slack:
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        sqs = boto3.client("sqs", region_name=REGION)
+        ec2 = boto3.client("ec2", region_name=REGION)
+        _table(dynamodb, "claims")
+        _table(dynamodb, "proposals")
+        secret_arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
+            Name="opsagent/slack-app",
+            SecretString=json.dumps({"signing_secret": SIGNING_SECRET, "bot_token": "xoxb-test"}),
+        )["ARN"]
+        interactions = sqs.create_queue(QueueName="interactions")["QueueUrl"]
+        volume = ec2.create_volume(
+            AvailabilityZone=f"{REGION}a",
+            Size=100,
+            VolumeType="gp2",
+            TagSpecifications=[
+                {"ResourceType": "volume", "Tags": [{"Key": GUARD_TAG, "Value": "true"}]}
+            ],
+        )
+        for name, value in {
+            "SLACK_SECRET_ARN": secret_arn,
+            "CLAIMS_TABLE_NAME": "claims",
+            "INTERACTIONS_QUEUE_URL": interactions,
+            "EVENTS_QUEUE_URL": sqs.create_queue(QueueName="events")["QueueUrl"],
+            "CLAIM_TTL_SECONDS": "3600",
+            "PROPOSALS_TABLE_NAME": "proposals",
+            "APPROVER_IDS": APPROVER,
+            "SLACK_API_URL": slack.url,
+        }.items():
+            monkeypatch.setenv(name, value)
+        yield World(
+            ec2,
+            sqs,
+            ProposalStore(dynamodb, table="proposals"),
+            slack,
+            interactions,
+            volume["VolumeId"],
+        )
+    parameters.clear_caches()
+    DEFAULT_PROVIDERS.clear()
+    aws.client.cache_clear()
+    aws.quick_client.cache_clear()
+
+
+def test_an_approved_proposal_changes_the_volume_once_and_updates_the_message(world: World) -> None:
+    proposal = world.propose()
+    assert world.click(proposal) == {"batchItemFailures": []}
+    assert world.volume_type() == "gp3"
+    stored = world.store.get(proposal.proposal_id)
+    assert stored is not None
+    assert stored.status is Status.EXECUTED
+    assert [e["status"] for e in stored.history] == ["executing", "executed"]
+    audit = json.loads(stored.history[-1]["note"])
+    assert (audit["before"]["VolumeType"], audit["after"]["VolumeType"]) == ("gp2", "gp3")
+    ((method, update),) = world.slack.calls
+    assert method == "chat.update"
+    assert (update["channel"], update["ts"]) == ("C0001", "1700000000.000100")
+    assert "Done" in update["text"]
+    assert "VolumeType=gp3" in json.dumps(update["blocks"])
+    assert update["_authorization"] == "Bearer xoxb-test"  # the token from the secret
+
+
+def test_a_second_click_later_is_told_it_is_already_executed(world: World) -> None:
+    proposal = world.propose()
+    world.click(proposal, ts="1")
+    world.ec2.modify_volume(VolumeId=world.volume_id, VolumeType="gp2")  # someone reverts it
+    assert world.click(proposal, user="U0APPROVER", ts="2", action="approve") is None
+    # The ingress dropped the same button on the same message within ten minutes; nothing ran.
+    assert world.volume_type() == "gp2"
+    assert world.slack.methods() == ["chat.update"]
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        ("stranger", "only the configured approvers"),
+        ("expired", "expired at"),
+        ("changed", "changed since the proposal"),
+        ("executed", "already executed"),
+    ],
+)
+def test_refusals_leave_the_account_unchanged_and_tell_only_the_clicker(
+    world: World, setup: str, expected: str
+) -> None:
+    user = APPROVER
+    if setup == "stranger":
+        user = "U0STRANGER"
+        proposal = world.propose()
+    elif setup == "expired":
+        past = datetime.now(UTC) - timedelta(hours=1)
+        proposal = world.propose(created_at=past - timedelta(hours=24), expires_at=past)
+    elif setup == "changed":
+        proposal = world.propose()
+        world.ec2.create_tags(Resources=[world.volume_id], Tags=[{"Key": "owner", "Value": "db"}])
+    else:
+        proposal = world.propose(status=Status.EXECUTED)
+    world.click(proposal, user=user)
+    assert world.volume_type() == "gp2"
+    ((method, told),) = world.slack.calls
+    assert method == "chat.postEphemeral"
+    assert told["user"] == user
+    assert expected in told["text"]
+
+
+def test_a_rejection_is_recorded_and_shown(world: World) -> None:
+    proposal = world.propose()
+    world.click(proposal, action="reject")
+    assert world.volume_type() == "gp2"
+    stored = world.store.get(proposal.proposal_id)
+    assert stored is not None
+    assert stored.status is Status.REJECTED
+    ((method, update),) = world.slack.calls
+    assert (method, "Rejected" in update["text"]) == ("chat.update", True)
+
+
+def test_slack_down_after_the_change_is_logged_not_retried(world: World) -> None:
+    world.slack.fail["chat.update"] = "internal_error"
+    proposal = world.propose()
+    result = world.click(proposal)
+    assert world.volume_type() == "gp3"  # the change ran once; only the message failed
+    assert result == {"batchItemFailures": []}  # a retry could only be refused: state is final
+    stored = world.store.get(proposal.proposal_id)
+    assert stored is not None
+    assert stored.status is Status.EXECUTED
