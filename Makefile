@@ -92,7 +92,8 @@ deploy: install
 # After deploying with Slack configured: the Slack app manifest with the stack's URLs, to paste
 # into https://api.slack.com/apps -> Create New App -> From a manifest (needs AWS credentials).
 slack-manifest: install
-	$(BIN)/python -m infra.slack_manifest $(if $(STACK),--stack $(STACK),) > slack-manifest.json
+	$(BIN)/python -m infra.slack_manifest $(if $(STACK),--stack $(STACK),) > slack-manifest.json.tmp
+	mv slack-manifest.json.tmp slack-manifest.json
 	@echo "wrote slack-manifest.json: paste it into Slack's 'Create New App -> From a manifest'"
 
 clean:

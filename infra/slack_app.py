@@ -190,12 +190,12 @@ class SlackApp(Construct):
         self.secret.grant_read(grantee)
 
     def fill_secret_command(self) -> str:
-        """The AWS CLI command that puts the app's signing secret and bot token in."""
+        """The AWS CLI command that puts the app's signing secret and bot token in, from a file
+        (so neither lands in the shell's history or the process list)."""
         region = cdk.Stack.of(self).region
         return (
             f"aws secretsmanager put-secret-value --region {region} --secret-id "
-            f"{self._secret_name} --secret-string "
-            '\'{"signing_secret":"<Signing Secret>","bot_token":"xoxb-<Bot User OAuth Token>"}\''
+            f"{self._secret_name} --secret-string file://slack-secret.json"
         )
 
     def _work_queue(self, construct_id: str, dead_letters: sqs.IQueue) -> sqs.Queue:

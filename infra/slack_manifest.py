@@ -63,10 +63,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--region", default=context.get("region") or None)
     args = parser.parse_args(argv)
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
         manifest = filled(stack_outputs(args.stack, args.region))
     except ManifestError as problem:
         print(f"slack-manifest: {problem}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as error:  # no credentials, no such stack, ...
+        print(
+            f"slack-manifest: could not read the outputs of {args.stack} ({error}); use the "
+            "AWS credentials and region you deployed with, or pass STACK=<name>",
+            file=sys.stderr,
+        )
         return 1
     print(json.dumps(manifest, indent=2))
     return 0
