@@ -99,6 +99,7 @@ _CONFLUENCE_SPACE_ID = re.compile(r"^\d{1,20}$")
 # Chatbot connector names: 1-20 letters, digits, dashes or underscores
 # (https://docs.aws.amazon.com/chatbot/latest/adminguide/bedrock-limits.html).
 _CONNECTOR_NAME = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{8,}$")
 _MARKETPLACE_PRODUCT_ID = re.compile(r"^prod-[a-z0-9]{8,20}$")
 # A log-group name prefix: CloudWatch Logs names take [.-_/#A-Za-z0-9].
 _LOG_GROUP_PREFIX = re.compile(r"^[A-Za-z0-9._/#-]{1,512}$")
@@ -383,6 +384,14 @@ class Settings(BaseModel):
         (),
         description="comma-separated AWS Marketplace product IDs ('prod-...') of the foundation "
         "model",
+    )
+    # Slack user IDs who may approve or reject proposed changes; empty: nobody can.
+    approver_ids: Annotated[tuple[str, ...], _comma_separated(_SLACK_USER, " (not valid: {})")] = (
+        Field(
+            (),
+            description="comma-separated Slack user IDs ('U...' or 'W...') who may approve "
+            "changes, or empty (every click is refused)",
+        )
     )
     # Reserved concurrency for each tool function; 0 leaves it unreserved (see README).
     tool_reserved_concurrency: _WholeNumber = Field(

@@ -19,6 +19,7 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
@@ -26,7 +27,7 @@ from constructs import Construct
 
 from infra.bundling import REPO_ROOT
 from infra.lambda_function import PythonLambda, log_retention
-from infra.nag import acknowledge, skip_checkov
+from infra.nag import acknowledge, nag_arn, skip_checkov
 from infra.queues import dead_letter_queue, encrypted_queue
 
 SLACK_INGRESS_PACKAGE_DIR = REPO_ROOT / "lambdas" / "slack_ingress"
@@ -207,3 +208,116 @@ class SlackApp(Construct):
                 queue=dead_letters, max_receive_count=MAX_RECEIVES
             ),
         )
+
+
+APPROVALS_PACKAGE_DIR = REPO_ROOT / "lambdas" / "approvals"
+GUARD_TAG = "opsagent:allow-changes"  # change_control.resources.GUARD_TAG (a test compares)
+APPROVALS_TIMEOUT = cdk.Duration.seconds(30)
+# What the approvals executors call, each limited to resources carrying the guard tag.
+GUARDED_CHANGES = {"ec2:ModifyVolume": "volume"}
+CHANGE_READS = ("ec2:DescribeVolumes",)
+
+
+class ProposalTable(Construct):
+    """Proposed changes and their audit trail (who, when, before, after): stateful.
+
+    Exposes `table`; `grant_propose(grantee)` (add and read proposals) and
+    `grant_decide(grantee)` (read and move them between states).
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, removal_policy: cdk.RemovalPolicy
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.table = dynamodb.Table(
+            self,
+            "Table",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute="forget_at",
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            removal_policy=removal_policy,
+        )
+
+    def grant_propose(self, grantee: iam.IGrantable) -> iam.Grant:
+        return self.table.grant(grantee, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Scan")
+
+    def grant_decide(self, grantee: iam.IGrantable) -> iam.Grant:
+        return self.table.grant(grantee, "dynamodb:GetItem", "dynamodb:PutItem")
+
+
+class Approvals(Construct):
+    """`lambdas/approvals` on the Slack app's interactions queue: the one function that changes
+    the account, and only resources tagged `opsagent:allow-changes=true`.
+
+    Exposes `handler` (a `PythonLambda`).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        slack_app: SlackApp,
+        proposals: ProposalTable,
+        approver_ids: tuple[str, ...],
+        log_retention_days: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.handler = PythonLambda(
+            self,
+            "Handler",
+            package_dir=APPROVALS_PACKAGE_DIR,
+            description="Runs proposed changes an approver approved in Slack, once",
+            service_name="approvals",
+            log_retention_days=log_retention_days,
+            timeout=APPROVALS_TIMEOUT,
+            # What lambdas/approvals/settings.py reads (a test compares the two).
+            environment={
+                "PROPOSALS_TABLE_NAME": proposals.table.table_name,
+                "SLACK_SECRET_ARN": slack_app.secret.secret_arn,
+                "APPROVER_IDS": ",".join(approver_ids),
+            },
+        )
+        proposals.grant_decide(self.handler.role)
+        slack_app.grant_read_secret(self.handler.role)
+        self.handler.function.add_event_source(
+            event_sources.SqsEventSource(
+                slack_app.interactions_queue, batch_size=1, report_batch_item_failures=True
+            )
+        )
+        stack = cdk.Stack.of(self)
+        policy = iam.Policy(
+            self,
+            "ChangePolicy",
+            statements=[
+                iam.PolicyStatement(
+                    actions=[action],
+                    resources=[
+                        stack.format_arn(
+                            service="ec2", region="*", resource=kind, resource_name="*"
+                        )
+                    ],
+                    conditions={"StringEquals": {f"aws:ResourceTag/{GUARD_TAG}": "true"}},
+                )
+                for action, kind in GUARDED_CHANGES.items()
+            ]
+            + [iam.PolicyStatement(actions=list(CHANGE_READS), resources=["*"])],
+        )
+        policy.attach_to_role(self.handler.role)
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "DescribeVolumes has no resource-level permissions; it only reads.",
+        )
+        for kind in set(GUARDED_CHANGES.values()):
+            arn = stack.format_arn(service="ec2", region="*", resource=kind, resource_name="*")
+            acknowledge(
+                policy,
+                f"AwsSolutions-IAM5[Resource::{nag_arn(self, arn)}]",
+                f"Any {kind} in any region the team names, but only one tagged "
+                f"{GUARD_TAG}=true (the condition), and only after an approval.",
+            )

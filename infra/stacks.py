@@ -36,7 +36,7 @@ from infra.chat import (
 from infra.config import DataRemovalPolicy, Settings
 from infra.knowledge_base import KnowledgeCorpus, KnowledgeStore, KnowledgeSync
 from infra.lambda_function import PythonLambda
-from infra.slack_app import SlackApp
+from infra.slack_app import Approvals, ProposalTable, SlackApp
 
 
 def removal_policy(settings: Settings) -> cdk.RemovalPolicy:
@@ -64,6 +64,8 @@ class KnowledgeStack(cdk.Stack):
         self.sync = KnowledgeSync(
             self, "Sync", store=self.store, log_retention_days=settings.log_retention_days
         )
+        # Proposed changes and their audit trail; kept like the knowledge itself.
+        self.proposals = ProposalTable(self, "Proposals", removal_policy=removal_policy(settings))
         # Created after the sync so the bucket's notifications exist before the first upload.
         self.corpus = KnowledgeCorpus(
             self,
@@ -213,6 +215,7 @@ class ChatStack(cdk.Stack):
         agent: BedrockAgent,
         knowledge_sync: KnowledgeSync,
         action_groups: Sequence[ActionGroupFunction],
+        proposals: ProposalTable,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -248,11 +251,20 @@ class ChatStack(cdk.Stack):
             )
         # The Slack app (its own bot, beside Chatbot's) takes button clicks and shortcuts.
         self.slack_app: SlackApp | None = None
+        self.approvals: Approvals | None = None
         if settings.slack is not None:
             self.slack_app = SlackApp(
                 self,
                 "SlackApp",
                 name_prefix=settings.name_prefix,
+                log_retention_days=settings.log_retention_days,
+            )
+            self.approvals = Approvals(
+                self,
+                "Approvals",
+                slack_app=self.slack_app,
+                proposals=proposals,
+                approver_ids=settings.approver_ids,
                 log_retention_days=settings.log_retention_days,
             )
         functions: list[PythonLambda] = [
@@ -266,8 +278,8 @@ class ChatStack(cdk.Stack):
         ]
         if self.try_it is not None:
             functions.append(self.try_it.handler)
-        if self.slack_app is not None:
-            functions.append(self.slack_app.ingress)
+        if self.slack_app is not None and self.approvals is not None:
+            functions += [self.slack_app.ingress, self.approvals.handler]
             dead_letter_queues += [
                 ("slack-interactions", self.slack_app.interactions_dead_letter_queue),
                 ("slack-events", self.slack_app.events_dead_letter_queue),
@@ -361,6 +373,7 @@ def build_app(app: cdk.App, settings: Settings) -> dict[str, cdk.Stack]:
         agent=agent.supervisor,
         knowledge_sync=knowledge.sync,
         action_groups=agent.action_groups,
+        proposals=knowledge.proposals,
         stack_name=f"{settings.name_prefix}-chat",
         description="opsagent: notifications, cost anomaly alerts, daily report, project alarms "
         "and the Slack (AWS Chatbot) channel (stateless)",

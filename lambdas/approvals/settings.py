@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from opsagent_shared.settings import FunctionSettings, cold_start, comma_separated, variable
 
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{8,}$")
 
 
 @dataclass(frozen=True, kw_only=True)

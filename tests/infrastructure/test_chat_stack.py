@@ -31,6 +31,7 @@ PROJECT_FUNCTIONS = (
     "cost-report",
     "try-it",
     "slack-ingress",
+    "approvals",
 )
 
 

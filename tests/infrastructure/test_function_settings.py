@@ -17,9 +17,9 @@ ENTRY_POINTS = {
 
 # Every function gets these from PythonLambda; Powertools, not our code, reads them.
 POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
-# Read with a default that infra leaves alone on purpose (tests set 1 worker: Stubbers answer in
-# call order).
-TUNING_ONLY = {"REGION_SCAN_WORKERS"}
+# Read with a default that infra leaves alone on purpose: tests set 1 worker (Stubbers answer
+# in call order) and point the Slack Web API at a local server.
+TUNING_ONLY = {"REGION_SCAN_WORKERS", "SLACK_API_URL"}
 CONFIGURATIONS = {
     "default": {},
     "everything on": {
@@ -72,4 +72,5 @@ def test_infra_sets_what_each_function_reads_and_nothing_else(configuration: str
 
 
 def test_the_optional_functions_are_among_those_checked() -> None:
-    assert {"try_it", "slack_ingress"} <= set(_project_functions(CONFIGURATIONS["everything on"]))
+    functions = set(_project_functions(CONFIGURATIONS["everything on"]))
+    assert {"try_it", "slack_ingress", "approvals"} <= functions

@@ -27,6 +27,8 @@ STATEFUL_LOGICAL_IDS = {
     "StoreVectorIndex7E4D6D11": "AWS::S3Vectors::Index",
     "StoreKnowledgeBase6510ECEC": "AWS::Bedrock::KnowledgeBase",
     "StoreDataSourceF3013598": "AWS::Bedrock::DataSource",
+    # Proposed changes and their audit trail (who approved what, before and after).
+    "ProposalsTable95CE740D": "AWS::DynamoDB::Table",
 }
 
 

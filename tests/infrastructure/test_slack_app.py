@@ -141,3 +141,38 @@ def test_outputs_give_the_manifest_urls_and_the_secret_command(chat: Template) -
     command = json.dumps(outputs["SlackSecretCommand"]["Value"])
     assert "put-secret-value" in command
     assert "opsagent/slack-app" in command
+
+
+def test_only_the_approvals_role_may_change_anything_and_only_guarded_volumes(
+    chat: Template, stacks: dict[str, cdk.Stack]
+) -> None:
+    from change_control.resources import GUARD_TAG as RUNTIME_GUARD_TAG
+
+    from infra.slack_app import GUARD_TAG
+
+    assert GUARD_TAG == RUNTIME_GUARD_TAG
+    mutating = {"ec2:ModifyVolume"}
+    holders = []
+    for stack in stacks.values():
+        for lid, policy in Template.from_stack(stack).find_resources("AWS::IAM::Policy").items():
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                action = statement["Action"]
+                actions = set(action if isinstance(action, list) else [action])
+                if actions & mutating:
+                    holders.append(lid)
+                    assert statement["Condition"] == {
+                        "StringEquals": {f"aws:ResourceTag/{GUARD_TAG}": "true"}
+                    }
+                    assert ":volume/*" in json.dumps(statement["Resource"])
+    assert len(holders) == 1
+    assert holders[0].startswith("ApprovalsChangePolicy")
+
+
+def test_the_approvals_function_reads_clicks_one_at_a_time_reporting_failures(
+    chat: Template,
+) -> None:
+    (mapping,) = _resources(chat, "AWS::Lambda::EventSourceMapping").values()
+    props = mapping["Properties"]
+    assert props["BatchSize"] == 1
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert "Interactions" in json.dumps(props["EventSourceArn"])
