@@ -42,7 +42,7 @@ INGRESS_TIMEOUT = cdk.Duration.seconds(10)
 # Slack retries an unacknowledged event at once, after 1 minute and after 5; an hour is ample.
 CLAIM_TTL_SECONDS = 3600
 MAX_RECEIVES = 5  # a message that fails this often waits in the dead-letter queue
-WORKER_VISIBILITY = cdk.Duration.seconds(180)  # six times a 30 s worker's timeout
+WORKER_VISIBILITY = cdk.Duration.seconds(720)  # six times the approvals function's timeout
 
 
 class SlackApp(Construct):
@@ -217,7 +217,8 @@ class SlackApp(Construct):
 
 APPROVALS_PACKAGE_DIR = REPO_ROOT / "lambdas" / "approvals"
 GUARD_TAG = "opsagent:allow-changes"  # change_control.resources.GUARD_TAG (a test compares)
-APPROVALS_TIMEOUT = cdk.Duration.seconds(30)
+# Above the AWS boundary's worst case for one call (3 x (3 s + 10 s)); a run makes about nine.
+APPROVALS_TIMEOUT = cdk.Duration.seconds(120)
 # What the approvals executors call, each limited to resources carrying the guard tag.
 GUARDED_CHANGES = {"ec2:ModifyVolume": "volume"}
 CHANGE_READS = ("ec2:DescribeVolumes",)

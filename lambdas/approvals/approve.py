@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any, Protocol
@@ -17,6 +16,7 @@ from change_control.proposals import (
     fingerprint,
     with_event,
 )
+from change_control.resources import GUARD_TAG
 
 from approvals.executors import Executor
 from opsagent_shared import aws
@@ -63,42 +63,59 @@ def handle(
     slack: Slack,
     approvers: Collection[str],
     now: datetime,
+    clock: Callable[[], datetime] | None = None,
 ) -> str:
     """What became of the click: executed, failed, rejected, refused or duplicate."""
     proposal = store.get(click.proposal_id)
     current = None
     if proposal is not None and click.action == APPROVE and click.user in approvers:
         if proposal.action not in executors:
-            slack.tell(click.channel, click.user, f"Not done: no executor for {proposal.action}.")
+            _tell(slack, click, f"Not done: no executor for {proposal.action}.")
             return "refused"
         state = state_of(proposal)
+        if state is not None and (GUARD_TAG, "true") not in [
+            tuple(t) for t in state.get("Tags", [])
+        ]:
+            # Refused before anything is claimed: tag it and click again (the tag is part of
+            # the fingerprint, so tag resources before asking for a proposal).
+            _tell(slack, click, f"Not done: {proposal.resource.id} is not tagged {GUARD_TAG}=true.")
+            return "refused"
         current = None if state is None else fingerprint(state)
     decision = decide(proposal, click, approvers=approvers, now=now, current_fingerprint=current)
     if decision.outcome == "refuse" or proposal is None:
-        slack.tell(click.channel, click.user, f"Not done: {decision.reason}.")
+        _tell(slack, click, f"Not done: {decision.reason}.")
         return "refused"
     if decision.outcome == "reject":
         rejected = with_event(proposal, Status.REJECTED, who=click.user, when=now)
         if not store.move(rejected, expected=Status.PENDING):
-            slack.tell(click.channel, click.user, "Not done: someone handled it a moment ago.")
+            _tell(slack, click, "Not done: someone handled it a moment ago.")
             return "duplicate"
         return _outcome("rejected", _report(slack, rejected, headline="Rejected", by=click.user))
     executing = with_event(proposal, Status.EXECUTING, who=click.user, when=now)
     if not store.move(executing, expected=Status.PENDING):  # a second click, or a retry
-        slack.tell(click.channel, click.user, "Not done: it is already being handled.")
+        _tell(slack, click, "Not done: it is already being handled.")
         return "duplicate"
+    _report(slack, executing, headline="Running", by=click.user)  # the buttons go at once
     refused_by_aws: tuple[type[Exception], ...] = (OpsAgentError, *aws.errors())
     try:
         before, after = executors[proposal.action].run(proposal)
     except refused_by_aws as error:
-        failed = with_event(executing, Status.FAILED, who=click.user, when=now, note=str(error))
+        finished = clock() if clock else now
+        failed = with_event(
+            executing, Status.FAILED, who=click.user, when=finished, note=str(error)
+        )
         store.move(failed, expected=Status.EXECUTING)
         reported = _report(
             slack, failed, headline="Failed", by=click.user, follow_up=str(error)[:500]
         )
         return _outcome("failed", reported)
-    note = json.dumps({"before": before, "after": after}, default=str)
-    done = with_event(executing, Status.EXECUTED, who=click.user, when=now, note=note)
+    done = with_event(
+        executing,
+        Status.EXECUTED,
+        who=click.user,
+        when=clock() if clock else now,
+        details={"before": before, "after": after},
+    )
     store.move(done, expected=Status.EXECUTING)
     reported = _report(
         slack,
@@ -110,6 +127,15 @@ def handle(
         follow_up=f"To undo: {done.revert}",
     )
     return _outcome("executed", reported)
+
+
+def _tell(slack: Slack, click: Click, text: str) -> None:
+    """Tell the clicker only; a failure is logged by the caller's outcome, never retried
+    (a retry would only say the same thing later)."""
+    try:
+        slack.tell(click.channel, click.user, text)
+    except ServiceUnavailable:
+        return
 
 
 def _outcome(outcome: str, report_problem: str) -> str:

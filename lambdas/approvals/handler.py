@@ -42,6 +42,7 @@ def record_handler(record: SQSRecord) -> str:
         slack=slack,
         approvers=frozenset(config.approver_ids),
         now=clock.now(),
+        clock=clock.now,
     )
     logger.info("approval click", outcome=outcome, proposal_id=click.proposal_id, user=click.user)
     metrics.add_metric(name=f"Approval{outcome.title()}", unit=MetricUnit.Count, value=1)

@@ -128,10 +128,19 @@ def decide(
 
 
 def with_event(
-    proposal: Proposal, status: Status, *, who: str, when: datetime, note: str = ""
+    proposal: Proposal,
+    status: Status,
+    *,
+    who: str,
+    when: datetime,
+    note: str = "",
+    details: Mapping[str, Any] | None = None,
 ) -> Proposal:
-    """The proposal in `status`, with the event appended to its audit trail."""
+    """The proposal in `status`, with the event appended to its audit trail. `note` is free
+    text (cut to 500 characters); `details` (before and after) is kept whole, as JSON."""
     event = {"status": str(status), "by": who, "at": when.isoformat(), "note": note[:500]}
+    if details is not None:
+        event["details"] = json.dumps(details, default=str, sort_keys=True)
     return replace(proposal, status=status, history=(*proposal.history, event))
 
 

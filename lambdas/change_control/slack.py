@@ -41,11 +41,8 @@ class SlackMessages:
         """A message only `user` sees (a refusal, say)."""
         self._call("chat.postEphemeral", channel=channel, user=user, text=text)
 
-    def group_members(self, group_id: str) -> frozenset[str]:
-        response = self._call("usergroups.users.list", usergroup=group_id)
-        return frozenset(str(user) for user in response.get("users", []))
-
     def _call(self, method: str, **arguments: Any) -> Any:
+        """The chat.* methods take JSON bodies (as slack_sdk sends them)."""
         try:
             return self._client.api_call(method, json=arguments)
         except SlackApiError as error:

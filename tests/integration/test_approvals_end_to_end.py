@@ -166,10 +166,14 @@ def test_an_approved_proposal_changes_the_volume_once_and_updates_the_message(wo
     assert stored is not None
     assert stored.status is Status.EXECUTED
     assert [e["status"] for e in stored.history] == ["executing", "executed"]
-    audit = json.loads(stored.history[-1]["note"])
+    audit = json.loads(stored.history[-1]["details"])
     assert (audit["before"]["VolumeType"], audit["after"]["VolumeType"]) == ("gp2", "gp3")
-    ((method, update),) = world.slack.calls
-    assert method == "chat.update"
+    # 100 GiB gp2 had 300 IOPS: gp3 gets its 3,000 baseline and 125 MiB/s, never less.
+    assert (audit["after"]["Iops"], audit["after"]["Throughput"]) == (3000, 125)
+    assert world.slack.methods() == ["chat.update", "chat.update"]  # "Running", then "Done"
+    running, update = (body for _, body in world.slack.calls)
+    assert "Running" in running["text"]
+    assert "actions" not in json.dumps(running["blocks"])  # the buttons are gone at once
     assert (update["channel"], update["ts"]) == ("C0001", "1700000000.000100")
     assert "Done" in update["text"]
     assert "VolumeType=gp3" in json.dumps(update["blocks"])
@@ -183,12 +187,42 @@ def test_a_second_click_later_is_told_it_is_already_executed(world: World) -> No
     assert world.click(proposal, user="U0APPROVER", ts="2", action="approve") is None
     # The ingress dropped the same button on the same message within ten minutes; nothing ran.
     assert world.volume_type() == "gp2"
-    assert world.slack.methods() == ["chat.update"]
+    assert world.slack.methods() == ["chat.update", "chat.update"]
+
+
+def test_the_same_queued_click_delivered_twice_runs_once(world: World) -> None:
+    proposal = world.propose()
+    body = button_click(value=proposal.proposal_id)
+    record = {
+        "messageId": "m1",
+        "receiptHandle": "r1",
+        "body": json.dumps({"source": "interactivity", "payload": _payload(body)}),
+        "attributes": {},
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:interactions",
+        "awsRegion": REGION,
+    }
+    for _ in range(2):  # SQS delivers at least once
+        approvals.lambda_handler({"Records": [record]}, FakeLambdaContext())
+    stored = world.store.get(proposal.proposal_id)
+    assert stored is not None
+    assert [e["status"] for e in stored.history] == ["executing", "executed"]
+    assert world.slack.methods() == ["chat.update", "chat.update", "chat.postEphemeral"]
+    assert "already executed" in world.slack.calls[-1][1]["text"]
+
+
+def _payload(form_body: str) -> dict[str, Any]:
+    from urllib.parse import parse_qs
+
+    return dict(json.loads(parse_qs(form_body)["payload"][0]))
 
 
 @pytest.mark.parametrize(
     ("setup", "expected"),
     [
+        ("untagged", "is not tagged opsagent:allow-changes=true"),
         ("stranger", "only the configured approvers"),
         ("expired", "expired at"),
         ("changed", "changed since the proposal"),
@@ -199,7 +233,10 @@ def test_refusals_leave_the_account_unchanged_and_tell_only_the_clicker(
     world: World, setup: str, expected: str
 ) -> None:
     user = APPROVER
-    if setup == "stranger":
+    if setup == "untagged":
+        world.ec2.delete_tags(Resources=[world.volume_id], Tags=[{"Key": GUARD_TAG}])
+        proposal = world.propose()
+    elif setup == "stranger":
         user = "U0STRANGER"
         proposal = world.propose()
     elif setup == "expired":
@@ -214,8 +251,11 @@ def test_refusals_leave_the_account_unchanged_and_tell_only_the_clicker(
     assert world.volume_type() == "gp2"
     ((method, told),) = world.slack.calls
     assert method == "chat.postEphemeral"
-    assert told["user"] == user
+    assert (told["user"], told["channel"]) == (user, "C0001")
     assert expected in told["text"]
+    stored = world.store.get(proposal.proposal_id)
+    assert stored is not None
+    assert stored.status is (Status.EXECUTED if setup == "executed" else Status.PENDING)
 
 
 def test_a_rejection_is_recorded_and_shown(world: World) -> None:
@@ -227,6 +267,26 @@ def test_a_rejection_is_recorded_and_shown(world: World) -> None:
     assert stored.status is Status.REJECTED
     ((method, update),) = world.slack.calls
     assert (method, "Rejected" in update["text"]) == ("chat.update", True)
+
+
+def test_a_change_aws_refuses_is_recorded_as_failed_and_said_so(world: World) -> None:
+    from types import SimpleNamespace
+
+    def refuse(**_: Any) -> tuple[Any, dict[str, Any]]:
+        error = {"Code": "IncorrectModificationState", "Message": "modified in the last 6 hours"}
+        return SimpleNamespace(status_code=400), {"Error": error, "ResponseMetadata": {}}
+
+    # AWS's answer to ModifyVolume (dry run included), for the approvals function's client only.
+    aws.client("ec2", REGION).meta.events.register("before-call.ec2.ModifyVolume", refuse)
+    proposal = world.propose()
+    world.click(proposal)
+    assert world.volume_type() == "gp2"
+    stored = world.store.get(proposal.proposal_id)
+    assert stored is not None
+    assert stored.status is Status.FAILED
+    assert world.slack.methods() == ["chat.update", "chat.update"]
+    assert "Failed" in world.slack.calls[-1][1]["text"]
+    assert "modified in the last 6 hours" in json.dumps(world.slack.calls[-1][1]["blocks"])
 
 
 def test_slack_down_after_the_change_is_logged_not_retried(world: World) -> None:
