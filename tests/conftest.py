@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+import botocore.session
 import pytest
 from botocore.exceptions import BotoCoreError
 from botocore.stub import Stubber
@@ -121,6 +123,21 @@ def lambda_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     return
+
+
+@contextmanager
+def stubbed_client(service: str) -> Iterator[tuple[Any, Stubber]]:
+    """A `service` client with fake credentials under an active Stubber (which checks every
+    request and response against the service model); unused responses fail the test."""
+    client = botocore.session.get_session().create_client(
+        service,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
 
 
 class Unreachable(BotoCoreError):

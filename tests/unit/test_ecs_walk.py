@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import botocore.session
 import pytest
 from botocore.stub import Stubber
 from incident_analysis.ecs import CallBudget, budgeted, cluster_arns, service_arns
+
+from tests.conftest import stubbed_client
 
 
 def test_pages_are_read_until_the_last_without_spending_more() -> None:
@@ -35,15 +36,8 @@ def test_the_walk_stops_when_the_budget_runs_out_and_says_so() -> None:
 
 @pytest.fixture
 def ecs() -> Iterator[tuple[Any, Stubber]]:
-    client = botocore.session.get_session().create_client(
-        "ecs",
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
+    with stubbed_client("ecs") as stubbed:
+        yield stubbed
 
 
 def _arn(kind: str, name: str) -> str:

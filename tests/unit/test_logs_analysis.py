@@ -10,7 +10,6 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import botocore.session
 import pytest
 from botocore.stub import Stubber
 from hypothesis import given
@@ -19,6 +18,7 @@ from incident_analysis import logs
 from incident_analysis.logs import LogLine, Pattern, QueryResults, analyze, poll, render
 
 from opsagent_shared.errors import ServiceUnavailable
+from tests.conftest import stubbed_client
 
 NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
 GROUP = "/aws/lambda/payments-api"
@@ -111,15 +111,8 @@ def test_a_failed_query_is_handed_back_at_once_for_the_caller_to_refuse() -> Non
 
 @pytest.fixture
 def stubbed() -> Iterator[tuple[Any, Stubber]]:
-    client = botocore.session.get_session().create_client(
-        "logs",
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
+    with stubbed_client("logs") as stubbed:
+        yield stubbed
 
 
 def asked(contains: str = "ERROR", minutes: int = 1440) -> logs.LogQuery:

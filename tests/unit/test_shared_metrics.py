@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import botocore.session
 import pytest
 from botocore.stub import Stubber
 from hypothesis import given
@@ -21,6 +20,7 @@ from opsagent_shared.metrics import (
     fetch_series,
     summarize,
 )
+from tests.conftest import stubbed_client
 
 NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
 START = NOW - timedelta(days=14)
@@ -28,15 +28,8 @@ START = NOW - timedelta(days=14)
 
 @pytest.fixture
 def cloudwatch() -> Iterator[tuple[Any, Stubber]]:
-    client = botocore.session.get_session().create_client(
-        "cloudwatch",
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
+    with stubbed_client("cloudwatch") as stubbed:
+        yield stubbed
 
 
 def query(n: int) -> MetricQuery:
