@@ -38,6 +38,7 @@ SHARED_PACKAGES: dict[str, tuple[Path, ...]] = {
     "incident": (INCIDENT_ANALYSIS_PACKAGE_DIR,),
     "cost_report": (COST_ANALYSIS_PACKAGE_DIR,),
     "approvals": (CHANGE_CONTROL_PACKAGE_DIR,),
+    "proposal_announcer": (CHANGE_CONTROL_PACKAGE_DIR,),
 }
 REQUIREMENTS_FILE = "requirements.txt"
 

@@ -19,6 +19,7 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -216,6 +217,7 @@ class SlackApp(Construct):
 
 
 APPROVALS_PACKAGE_DIR = REPO_ROOT / "lambdas" / "approvals"
+ANNOUNCER_PACKAGE_DIR = REPO_ROOT / "lambdas" / "proposal_announcer"
 GUARD_TAG = "opsagent:allow-changes"  # change_control.resources.GUARD_TAG (a test compares)
 # Above the AWS boundary's worst case for one call (3 x (3 s + 10 s)); a run makes about nine.
 APPROVALS_TIMEOUT = cdk.Duration.seconds(120)
@@ -242,6 +244,8 @@ class ProposalTable(Construct):
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             time_to_live_attribute="forget_at",
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            # New proposals reach the announcer beside the Slack app through the stream.
+            stream=dynamodb.StreamViewType.NEW_IMAGE,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
@@ -263,9 +267,11 @@ class ProposalTable(Construct):
 
 class Approvals(Construct):
     """`lambdas/approvals` on the Slack app's interactions queue: the one function that changes
-    the account, and only resources tagged `opsagent:allow-changes=true`.
+    the account, and only resources tagged `opsagent:allow-changes=true`; and
+    `lambdas/proposal_announcer` on the proposals table's stream, which posts each new
+    proposal's approval message to `channel_id`.
 
-    Exposes `handler` (a `PythonLambda`).
+    Exposes `handler` and `announcer` (`PythonLambda`s) and `announcer_dead_letter_queue`.
     """
 
     def __init__(
@@ -276,9 +282,40 @@ class Approvals(Construct):
         slack_app: SlackApp,
         proposals: ProposalTable,
         approver_ids: tuple[str, ...],
+        channel_id: str,
         log_retention_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.announcer = PythonLambda(
+            self,
+            "Announcer",
+            package_dir=ANNOUNCER_PACKAGE_DIR,
+            description="Posts each new proposed change to Slack for approval",
+            service_name="proposal-announcer",
+            log_retention_days=log_retention_days,
+            # What lambdas/proposal_announcer/settings.py reads (a test compares the two).
+            environment={
+                "PROPOSALS_TABLE_NAME": proposals.table.table_name,
+                "SLACK_SECRET_ARN": slack_app.secret.secret_arn,
+                "APPROVAL_CHANNEL_ID": channel_id,
+            },
+        )
+        proposals.grant_decide(self.announcer.role)
+        slack_app.grant_read_secret(self.announcer.role)
+        self.announcer_dead_letter_queue = dead_letter_queue(
+            self, "AnnouncerDeadLetters", of="the proposal announcer's stream records"
+        )
+        self.announcer.function.add_event_source(
+            event_sources.DynamoEventSource(
+                proposals.table,
+                starting_position=lambda_.StartingPosition.LATEST,
+                batch_size=10,
+                retry_attempts=3,
+                bisect_batch_on_error=True,
+                report_batch_item_failures=True,
+                on_failure=event_sources.SqsDlq(self.announcer_dead_letter_queue),
+            )
+        )
         self.handler = PythonLambda(
             self,
             "Handler",

@@ -265,6 +265,7 @@ class ChatStack(cdk.Stack):
                 slack_app=self.slack_app,
                 proposals=proposals,
                 approver_ids=settings.approver_ids,
+                channel_id=settings.slack.channel_id,
                 log_retention_days=settings.log_retention_days,
             )
         functions: list[PythonLambda] = [
@@ -279,10 +280,11 @@ class ChatStack(cdk.Stack):
         if self.try_it is not None:
             functions.append(self.try_it.handler)
         if self.slack_app is not None and self.approvals is not None:
-            functions += [self.slack_app.ingress, self.approvals.handler]
+            functions += [self.slack_app.ingress, self.approvals.handler, self.approvals.announcer]
             dead_letter_queues += [
                 ("slack-interactions", self.slack_app.interactions_dead_letter_queue),
                 ("slack-events", self.slack_app.events_dead_letter_queue),
+                ("proposal-announcer", self.approvals.announcer_dead_letter_queue),
             ]
         self.health = ProjectHealthAlarms(
             self,

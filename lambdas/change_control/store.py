@@ -21,7 +21,7 @@ class ProposalStore:
         with aws.calling("DynamoDB PutItem (proposals)"):
             self._client.put_item(
                 TableName=self._table,
-                Item=self._item(proposal),
+                Item=self.item(proposal),
                 ConditionExpression="attribute_not_exists(pk)",
             )
 
@@ -38,7 +38,7 @@ class ProposalStore:
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=self._item(proposal),
+                Item=self.item(proposal),
                 ConditionExpression="#status = :expected",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={":expected": {"S": str(expected)}},
@@ -50,7 +50,8 @@ class ProposalStore:
         return True
 
     @staticmethod
-    def _item(proposal: Proposal) -> dict[str, Any]:
+    def item(proposal: Proposal) -> dict[str, Any]:
+        """The DynamoDB item of a proposal (what the table, and its stream, hold)."""
         forget_at = int((proposal.expires_at + KEEP_AFTER_EXPIRY).timestamp())
         return {
             "pk": {"S": proposal.proposal_id},

@@ -32,6 +32,7 @@ PROJECT_FUNCTIONS = (
     "try-it",
     "slack-ingress",
     "approvals",
+    "proposal-announcer",
 )
 
 
@@ -377,9 +378,10 @@ def test_dead_letter_queues_and_failed_ingestion_alarm_to_the_topic(either: Temp
     alarms = _alarms_by_dimension(either)
     topic = {"Ref": _topic_id(either)}
     dead_letters = alarms["ApproximateNumberOfMessagesVisible"]
-    # kb-sync's and the report schedule's, and with Slack the app's two work queues'
+    # kb-sync's and the report schedule's; with Slack, the app's two work queues' and the
+    # proposal announcer's
     with_slack_app = bool(either.find_resources("AWS::ApiGatewayV2::Api"))
-    assert len(dead_letters) == (4 if with_slack_app else 2)
+    assert len(dead_letters) == (5 if with_slack_app else 2)
     assert all(a["AlarmActions"] == [topic] for a in dead_letters)
     # kb-sync's queue lives in the Knowledge stack, which has no alarm of its own on it
     assert sum("Fn::GetStackOutput" in json.dumps(a["Dimensions"]) for a in dead_letters) == 1

@@ -171,8 +171,14 @@ def test_only_the_approvals_role_may_change_anything_and_only_guarded_volumes(
 def test_the_approvals_function_reads_clicks_one_at_a_time_reporting_failures(
     chat: Template,
 ) -> None:
-    (mapping,) = _resources(chat, "AWS::Lambda::EventSourceMapping").values()
-    props = mapping["Properties"]
+    mappings = [
+        m["Properties"] for m in _resources(chat, "AWS::Lambda::EventSourceMapping").values()
+    ]
+    (props,) = [m for m in mappings if "Interactions" in json.dumps(m["EventSourceArn"])]
     assert props["BatchSize"] == 1
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert "Interactions" in json.dumps(props["EventSourceArn"])
+    # New proposals come from the table's stream, retried, then set aside in a dead-letter queue.
+    (stream,) = [m for m in mappings if "StreamArn" in json.dumps(m["EventSourceArn"])]
+    assert stream["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert stream["MaximumRetryAttempts"] == 3
+    assert "AnnouncerDeadLetters" in json.dumps(stream["DestinationConfig"])

@@ -1,0 +1,1 @@
+"""New proposals -> their approval message in the channel (from the proposals table's stream)."""

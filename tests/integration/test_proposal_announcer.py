@@ -1,0 +1,125 @@
+"""A new pending proposal in the table's stream -> its approval message in the channel."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
+from change_control.proposals import Status
+from change_control.store import ProposalStore
+from moto import mock_aws
+from proposal_announcer import handler
+
+from opsagent_shared import aws
+from tests.conftest import FakeLambdaContext
+from tests.slack import LocalSlack
+from tests.unit.test_change_control import PROPOSAL
+
+CHANNEL = "C0APPROVALS"
+
+
+def _stream_event(*records: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "eventID": str(n),
+                "eventName": name,
+                "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb",
+                "awsRegion": "us-east-1",
+                "dynamodb": {
+                    "Keys": {"pk": item["pk"]},
+                    "NewImage": item,
+                    "SequenceNumber": str(n),
+                    "SizeBytes": 100,
+                    "StreamViewType": "NEW_IMAGE",
+                },
+                "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/p/stream/x",
+            }
+            for n, (name, item) in enumerate(records, start=1)
+        ]
+    }
+
+
+@pytest.fixture
+def table(lambda_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, LocalSlack]]:
+    parameters.clear_caches()
+    DEFAULT_PROVIDERS.clear()
+    aws.client.cache_clear()
+    with mock_aws(), LocalSlack() as slack:
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        dynamodb.create_table(
+            TableName="proposals",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        secret = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+            Name="s", SecretString=json.dumps({"bot_token": "xoxb-test", "signing_secret": "x"})
+        )["ARN"]
+        for name, value in {
+            "PROPOSALS_TABLE_NAME": "proposals",
+            "SLACK_SECRET_ARN": secret,
+            "APPROVAL_CHANNEL_ID": CHANNEL,
+            "SLACK_API_URL": slack.url,
+        }.items():
+            monkeypatch.setenv(name, value)
+        yield dynamodb, slack
+    parameters.clear_caches()
+    DEFAULT_PROVIDERS.clear()
+    aws.client.cache_clear()
+
+
+def test_a_new_proposal_is_posted_and_its_message_remembered(
+    table: tuple[Any, LocalSlack],
+) -> None:
+    dynamodb, slack = table
+    store = ProposalStore(dynamodb, table="proposals")
+    store.add(PROPOSAL)
+    item = ProposalStore.item(PROPOSAL)
+    result = handler.lambda_handler(_stream_event(("INSERT", item)), FakeLambdaContext())
+    assert result == {"batchItemFailures": []}
+    ((method, body),) = slack.calls
+    assert (method, body["channel"]) == ("chat.postMessage", CHANNEL)
+    assert any(block["type"] == "actions" for block in body["blocks"])
+    stored = store.get(PROPOSAL.proposal_id)
+    assert stored is not None
+    assert (stored.channel, stored.message_ts, stored.status) == (
+        CHANNEL,
+        "1700000000.000900",
+        Status.PENDING,
+    )
+
+
+def test_later_writes_and_handled_proposals_are_never_posted(
+    table: tuple[Any, LocalSlack],
+) -> None:
+    _, slack = table
+    posted = ProposalStore.item(replace(PROPOSAL, channel=CHANNEL, message_ts="1.1"))
+    executed = ProposalStore.item(replace(PROPOSAL, status=Status.EXECUTED))
+    event = _stream_event(
+        ("MODIFY", ProposalStore.item(PROPOSAL)),
+        ("INSERT", posted),
+        ("INSERT", executed),
+    )
+    assert handler.lambda_handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
+    assert slack.calls == []
+
+
+def test_slack_down_fails_the_record_so_the_stream_retries_it(
+    table: tuple[Any, LocalSlack],
+) -> None:
+    dynamodb, slack = table
+    slack.fail["chat.postMessage"] = "internal_error"
+    ProposalStore(dynamodb, table="proposals").add(PROPOSAL)
+    event = _stream_event(
+        ("INSERT", ProposalStore.item(PROPOSAL)), ("MODIFY", ProposalStore.item(PROPOSAL))
+    )
+    result = handler.lambda_handler(event, FakeLambdaContext())
+    assert result == {"batchItemFailures": [{"itemIdentifier": "1"}]}
