@@ -68,6 +68,7 @@ def handle(
     """What became of the click: executed, failed, rejected, refused or duplicate."""
     proposal = store.get(click.proposal_id)
     current = None
+    state: Mapping[str, Any] | None = None
     if proposal is not None and click.action == APPROVE and click.user in approvers:
         if proposal.action not in executors:
             _tell(slack, click, f"Not done: no executor for {proposal.action}.")
@@ -98,7 +99,8 @@ def handle(
     _report(slack, executing, headline="Running", by=click.user)  # the buttons go at once
     refused_by_aws: tuple[type[Exception], ...] = (OpsAgentError, *aws.errors())
     try:
-        before, after = executors[proposal.action].run(proposal)
+        # The state read a moment ago for the fingerprint is the "before": no second read.
+        before, after = executors[proposal.action].run(proposal, state or {})
     except refused_by_aws as error:
         finished = clock() if clock else now
         failed = with_event(

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from change_control.proposals import Proposal
-from change_control.resources import volume_state
 
 from opsagent_shared import aws
 from opsagent_shared.errors import OpsAgentError
@@ -23,8 +22,10 @@ class ChangeFailed(OpsAgentError):
 
 
 class Executor(Protocol):
-    def run(self, proposal: Proposal) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
-        """Make the change; (before, after) of the resource."""
+    def run(
+        self, proposal: Proposal, before: Mapping[str, Any]
+    ) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+        """Make the change to a resource whose state (just read) is `before`; (before, after)."""
 
 
 GP3_BASELINE_IOPS, GP3_MAX_IOPS = 3_000, 16_000
@@ -46,9 +47,10 @@ class VolumeToGp3:
     """gp2 -> gp3 in place (ModifyVolume): the volume stays attached and in use, at no less
     IOPS or throughput than it had."""
 
-    def run(self, proposal: Proposal) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    def run(
+        self, proposal: Proposal, before: Mapping[str, Any]
+    ) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
         resource = proposal.resource
-        before = volume_state(resource) or {}
         ec2 = aws.client("ec2", resource.region)
         request = {
             "VolumeId": resource.id,

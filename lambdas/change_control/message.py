@@ -8,7 +8,7 @@ Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks/section-bloc
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from change_control.proposals import APPROVE, REJECT, Proposal
@@ -137,21 +137,3 @@ def _escape(text: str) -> str:
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def texts(message: Mapping[str, Any]) -> Sequence[str]:
-    """Every text in a message, for tests and size checks."""
-    found: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, Mapping):
-            if isinstance(value.get("text"), str):
-                found.append(value["text"])
-            for child in value.values():
-                walk(child)
-        elif isinstance(value, list):
-            for child in value:
-                walk(child)
-
-    walk(message)
-    return found

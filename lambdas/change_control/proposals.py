@@ -12,7 +12,7 @@ import json
 import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -28,8 +28,6 @@ class Status(StrEnum):
     EXPIRED = "expired"
 
 
-FINAL = frozenset({Status.EXECUTED, Status.FAILED, Status.REJECTED, Status.CANCELLED})
-DEFAULT_LIFETIME = timedelta(hours=24)
 APPROVE, REJECT = "approve", "reject"
 
 

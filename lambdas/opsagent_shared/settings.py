@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from opsagent_shared.errors import ConfigurationError
 
@@ -80,8 +80,6 @@ def variable(name: str, *, parse: Parser = text, default: Any = _REQUIRED) -> An
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class FunctionSettings:
     """Base of every function's settings: immutable, every field a `variable(...)`."""
-
-    _fields: ClassVar[tuple[dataclasses.Field[Any], ...]] = ()
 
     @classmethod
     def _variables(cls) -> list[tuple[dataclasses.Field[Any], str]]:

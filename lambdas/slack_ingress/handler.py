@@ -22,7 +22,7 @@ from slack_ingress.settings import settings
 @observed
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     reply = _answer(event)
-    headers = event.get("headers") or {} if isinstance(event, dict) else {}
+    headers = (event.get("headers") if isinstance(event, dict) else None) or {}
     logger.info(
         "slack request",
         outcome=reply.outcome,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -17,7 +17,6 @@ from change_control.message import (
     TEXT_CHARS,
     approval_message,
     outcome_message,
-    texts,
 )
 from change_control.proposals import (
     APPROVE,
@@ -186,6 +185,24 @@ def test_any_text_stays_within_block_kit_limits_and_cannot_mention_or_link(text:
         assert all(len(f["text"]) <= FIELD_CHARS for f in fields)
         mrkdwn = [t for b in message["blocks"] for t in _mrkdwn_texts(b)]
         assert not any("<!" in t or "<http" in t for t in mrkdwn)
+
+
+def texts(message: Mapping[str, Any]) -> Sequence[str]:
+    """Every text in a message, for tests and size checks."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, Mapping):
+            if isinstance(value.get("text"), str):
+                found.append(value["text"])
+            for child in value.values():
+                walk(child)
+        elif isinstance(value, list):
+            for child in value:
+                walk(child)
+
+    walk(message)
+    return found
 
 
 def _mrkdwn_texts(block: dict[str, Any]) -> list[str]:
