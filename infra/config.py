@@ -100,6 +100,11 @@ _CONFLUENCE_SPACE_ID = re.compile(r"^\d{1,20}$")
 # (https://docs.aws.amazon.com/chatbot/latest/adminguide/bedrock-limits.html).
 _CONNECTOR_NAME = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{8,}$")
+# A Slack user ID ('U...', 'W...') or user group ID ('S...'): who may approve.
+_SLACK_APPROVER = re.compile(r"^[UWS][A-Z0-9]{8,}$")
+# `key=value`, as change_control.guard parses it (a test compares the two): EC2 and Auto
+# Scaling tag keys 1-128 characters (not 'aws:'), values 1-256.
+_GUARD_TAG = re.compile(r"^(?!aws:)[\w .:/+\-@]{1,128}=[\w .:/=+\-@]{1,256}$")
 _MARKETPLACE_PRODUCT_ID = re.compile(r"^prod-[a-z0-9]{8,20}$")
 # A log-group name prefix: CloudWatch Logs names take [.-_/#A-Za-z0-9].
 _LOG_GROUP_PREFIX = re.compile(r"^[A-Za-z0-9._/#-]{1,512}$")
@@ -385,13 +390,34 @@ class Settings(BaseModel):
         description="comma-separated AWS Marketplace product IDs ('prod-...') of the foundation "
         "model",
     )
-    # Slack user IDs who may approve or reject proposed changes; empty: nobody can.
-    approver_ids: Annotated[tuple[str, ...], _comma_separated(_SLACK_USER, " (not valid: {})")] = (
-        Field(
-            (),
-            description="comma-separated Slack user IDs ('U...' or 'W...') who may approve "
-            "changes, or empty (every click is refused)",
-        )
+    # Slack user or user group IDs who may approve or reject proposed changes; empty: nobody.
+    approver_ids: Annotated[
+        tuple[str, ...], _comma_separated(_SLACK_APPROVER, " (not valid: {})")
+    ] = Field(
+        (),
+        description="comma-separated Slack user IDs ('U...' or 'W...') or user group IDs "
+        "('S...') who may approve changes, or empty (every click is refused)",
+    )
+    # Only resources carrying this tag may be changed (proposed, approved, and in IAM).
+    guard_tag: Annotated[str, _matching(_GUARD_TAG)] = Field(
+        "opsagent:allow-changes=true",
+        description="a tag as key=value, such as 'opsagent:allow-changes=true'",
+    )
+    # false: any resource may be changed after approval (IAM drops the tag condition too).
+    require_guard_tag: _Boolean = Field(True, description="true or false")
+    # How long a proposal can be approved.
+    proposal_ttl_hours: _WholeNumber = Field(
+        24, ge=1, le=168, description="a whole number of hours from 1 to 168"
+    )
+    # Savings Plans and Reserved Instances purchases: off unless turned on, and then capped.
+    purchases_enabled: _Boolean = Field(False, description="true or false")
+    max_monthly_commitment_usd: Decimal = Field(
+        Decimal("0"),
+        ge=0,
+        le=Decimal("10000000"),
+        allow_inf_nan=False,
+        description="US dollars a month, 0 or more (at most 10,000,000): the most one "
+        "purchase may commit to",
     )
     # Reserved concurrency for each tool function; 0 leaves it unreserved (see README).
     tool_reserved_concurrency: _WholeNumber = Field(
@@ -482,6 +508,17 @@ class Settings(BaseModel):
                 "for English, French and Spanish only)",
             )
         return tier
+
+    @field_validator("max_monthly_commitment_usd")
+    @classmethod
+    def _purchases_have_a_cap(cls, cap: Decimal, info: ValidationInfo) -> Decimal:
+        if info.data.get("purchases_enabled") and cap <= 0:
+            raise _invalid(
+                value=str(cap),
+                expected="a cap above 0 when purchases_enabled is true (the most one Savings "
+                "Plan or Reserved Instance purchase may commit to a month)",
+            )
+        return cap + 0
 
     @property
     def slack(self) -> SlackSettings | None:
