@@ -109,11 +109,11 @@ class RestoreGroupParameters(TypedDict, total=False):
 
 
 class SavingsPlanParameters(TypedDict):
-    plan_type: str  # "Compute" or "EC2Instance"
+    plan_type: str  # "Compute"
     term: str  # "ONE_YEAR" or "THREE_YEARS"
     payment_option: str  # "No Upfront", "Partial Upfront", "All Upfront" (Savings Plans names)
     commitment_per_hour: str  # USD an hour, decimal text
-    upfront_payment: str  # USD, decimal text; "0" for No Upfront
+    upfront_payment: str  # USD, decimal text: for Partial Upfront only, else "0"
 
 
 class ReservedInstancesParameters(TypedDict):
@@ -121,7 +121,9 @@ class ReservedInstancesParameters(TypedDict):
     instance_count: int
     term: str
     payment_option: str  # "No Upfront", "Partial Upfront", "All Upfront"
-    limit_price_usd: str  # the most the purchase may cost upfront, decimal text
+    upfront_usd: str  # the offering's fixed price, per instance, decimal text
+    recurring_hourly_usd: str  # its hourly charge, per instance, decimal text
+    limit_price_usd: str  # the most the purchase may cost upfront in all (LimitPrice)
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,17 @@ class Change:
 TERM_MONTHS = {"ONE_YEAR": 12, "THREE_YEARS": 36}
 
 
-def monthly_commitment(*, hourly: Decimal, upfront: Decimal, term: str) -> Decimal:
-    """What a purchase commits to a month: the hourly commitment over a month plus the upfront
-    payment spread over the term. The `max_monthly_commitment_usd` cap applies to this."""
-    return hourly * HOURS_PER_MONTH + upfront / TERM_MONTHS[term]
+def monthly_commitment(action: str, parameters: Mapping[str, Any]) -> Decimal:
+    """What a purchase commits to, per month: the `max_monthly_commitment_usd` cap applies to
+    this, when the tool proposes it and again before approvals buys it.
+
+    A Savings Plan commits to its hourly amount (paying upfront only pays part of it early).
+    Reserved Instances commit to their hourly charge plus their fixed price over the term."""
+    if action == Action.PURCHASE_SAVINGS_PLAN:
+        return Decimal(str(parameters["commitment_per_hour"])) * HOURS_PER_MONTH
+    if action == Action.PURCHASE_RESERVED_INSTANCES:
+        count = int(parameters["instance_count"])
+        hourly = Decimal(str(parameters["recurring_hourly_usd"]))
+        upfront = Decimal(str(parameters["upfront_usd"]))
+        return (hourly * HOURS_PER_MONTH + upfront / TERM_MONTHS[str(parameters["term"])]) * count
+    raise ValueError(f"{action} is not a purchase")

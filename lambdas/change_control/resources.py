@@ -95,27 +95,34 @@ def address_state(resource: Resource) -> State | None:
 
 
 def group_state(resource: Resource) -> State | None:
-    """An Auto Scaling group's launch setup, size limits, scaling policies and tags.
+    """An Auto Scaling group's launch setup, size limits, scaling policies and tags."""
+    described = describe_group(resource)
+    return None if described is None else group_state_from(*described)
 
-    Not its desired capacity or instances: they move with every scaling event, and a proposal
-    must survive the group doing its job."""
+
+def describe_group(resource: Resource) -> tuple[Mapping[str, Any], list[list[str]]] | None:
+    """The group as Auto Scaling describes it, and its scaling policies as [name, type]."""
     autoscaling = aws.client("autoscaling", resource.region)
-    what = f"Auto Scaling DescribeAutoScalingGroups in {resource.region}"
-    with aws.calling(what):
+    with aws.calling(f"Auto Scaling DescribeAutoScalingGroups in {resource.region}"):
         groups = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[resource.id])[
             "AutoScalingGroups"
         ]
     if not groups:
         return None
-    group = groups[0]
     with aws.calling(f"Auto Scaling DescribePolicies in {resource.region}"):
         policies = [
-            [p.get("PolicyName", ""), p.get("PolicyType", "")]
+            [str(p.get("PolicyName", "")), str(p.get("PolicyType", ""))]
             for page in autoscaling.get_paginator("describe_policies").paginate(
                 AutoScalingGroupName=resource.id
             )
             for p in page.get("ScalingPolicies", [])
         ]
+    return groups[0], policies
+
+
+def group_state_from(group: Mapping[str, Any], policies: list[list[str]]) -> State:
+    """What a group's fingerprint covers. Not its desired capacity or instances: they move
+    with every scaling event, and a proposal must survive the group doing its job."""
     return {
         "LaunchTemplate": _template(group.get("LaunchTemplate")),
         "MixedInstancesPolicy": group.get("MixedInstancesPolicy"),
@@ -145,7 +152,10 @@ def savings_plan_offering_state(resource: Resource) -> State | None:
         )
     if not offerings:
         return None
-    offering = offerings[0]
+    return savings_plan_offering_state_from(offerings[0])
+
+
+def savings_plan_offering_state_from(offering: Mapping[str, Any]) -> State:
     return {
         "PlanType": offering.get("planType"),
         "DurationSeconds": offering.get("durationSeconds"),
@@ -163,7 +173,10 @@ def reserved_instances_offering_state(resource: Resource) -> State | None:
         ).get("ReservedInstancesOfferings", [])
     if not offerings:
         return None
-    offering = offerings[0]
+    return reserved_instances_offering_state_from(offerings[0])
+
+
+def reserved_instances_offering_state_from(offering: Mapping[str, Any]) -> State:
     return {
         "InstanceType": offering.get("InstanceType"),
         "Duration": offering.get("Duration"),

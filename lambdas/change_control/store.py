@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from change_control.proposals import Proposal, Status, from_document, to_document
 from opsagent_shared import aws
 
+# The index that lists proposals by status, newest first (infra/slack_app.py ProposalTable).
+BY_STATUS_INDEX = "by-status"
 # Proposals stay readable (the audit trail) this long after they expire; then TTL removes them.
 KEEP_AFTER_EXPIRY = timedelta(days=400)
 
@@ -49,6 +51,42 @@ class ProposalStore:
             raise aws.translate(error, "DynamoDB PutItem (proposals)") from error
         return True
 
+    def by_status(
+        self,
+        status: Status,
+        *,
+        limit: int,
+        expired: bool | None = None,
+        now: datetime | None = None,
+        max_pages: int = 5,
+    ) -> tuple[list[Proposal], bool]:
+        """Up to `limit` proposals in `status`, newest first, and whether more may exist.
+        `expired` (with `now`) keeps only those past (True) or within (False) their expiry."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": BY_STATUS_INDEX,
+            "KeyConditionExpression": "#status = :status",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {":status": {"S": str(status)}},
+            "ScanIndexForward": False,
+        }
+        if expired is not None and now is not None:
+            request["FilterExpression"] = "expires_at " + ("<= :now" if expired else "> :now")
+            request["ExpressionAttributeValues"][":now"] = {"S": now.isoformat()}
+        found: list[Proposal] = []
+        with aws.calling("DynamoDB Query (proposals by status)"):
+            pages = aws.FirstPages(
+                self._client.get_paginator("query").paginate(
+                    **request, PaginationConfig={"PageSize": max(limit, 10)}
+                ),
+                limit=max_pages,
+                more_key="LastEvaluatedKey",
+                stop=lambda _page: len(found) >= limit,
+            )
+            for page in pages:
+                found.extend(from_document(item["document"]["S"]) for item in page.get("Items", []))
+        return found[:limit], len(found) > limit or pages.truncated
+
     @staticmethod
     def item(proposal: Proposal) -> dict[str, Any]:
         """The DynamoDB item of a proposal (what the table, and its stream, hold)."""
@@ -58,4 +96,7 @@ class ProposalStore:
             "status": {"S": str(proposal.status)},
             "document": {"S": to_document(proposal)},
             "forget_at": {"N": str(forget_at)},
+            # For the by-status index and its filters (ISO 8601 UTC sorts as time).
+            "created_at": {"S": proposal.created_at.isoformat()},
+            "expires_at": {"S": proposal.expires_at.isoformat()},
         }

@@ -163,17 +163,7 @@ def lookback_window(today: date, lookback_days: int) -> Period:
 def fetch(choice: Choice, window: Period) -> Answers:
     """The three requests, each one page, in this order; a failed one becomes a note."""
     terms = {"TermInYears": choice.term, "PaymentOption": choice.payment_option}
-    savings_plans = _optional(
-        "Savings Plans recommendation",
-        _savings_plans,
-        # The first page only: its summary's totals cover every page.
-        lambda: first_page(
-            "get_savings_plans_purchase_recommendation",
-            SavingsPlansType=SAVINGS_PLANS_TYPE,
-            LookbackPeriodInDays=choice.lookback,
-            **terms,
-        ),
-    )
+    savings_plans = fetch_savings_plans(choice)
     reserved = _optional(
         "Reserved Instance recommendation",
         _reservations,
@@ -200,6 +190,22 @@ def fetch(choice: Choice, window: Period) -> Answers:
         savings_plans=savings_plans,
         reserved_instances=reserved,
         coverage=coverage,
+    )
+
+
+def fetch_savings_plans(choice: Choice) -> Fetched[SavingsPlansAnswer]:
+    """Cost Explorer's Compute Savings Plans recommendation (one request; a failure is a note).
+    The first page only: its summary's totals cover every page."""
+    return _optional(
+        "Savings Plans recommendation",
+        _savings_plans,
+        lambda: first_page(
+            "get_savings_plans_purchase_recommendation",
+            SavingsPlansType=SAVINGS_PLANS_TYPE,
+            LookbackPeriodInDays=choice.lookback,
+            TermInYears=choice.term,
+            PaymentOption=choice.payment_option,
+        ),
     )
 
 

@@ -279,20 +279,30 @@ def network_queries(network: Network) -> list[MetricQuery]:
 def idle_instances(
     running: Iterable[inventory.Instance], cpu: Mapping[str, SeriesSummary]
 ) -> tuple[IdleInstance, ...]:
-    """Running instances with at least MIN_CPU_DAYS of CPU, mean < 5% and p95 of maxima < 10%."""
+    """Running instances whose CPU says they are idle (`is_idle`)."""
     idle = []
     for instance in running:
         summary = cpu.get(instance.id)
-        if (
-            summary is not None
-            and summary.points >= MIN_CPU_DAYS
-            and summary.mean is not None
-            and summary.p95 is not None
-            and summary.mean < LOW_CPU_MEAN
-            and summary.p95 < LOW_CPU_P95
-        ):
-            idle.append(IdleInstance(instance=instance, cpu_mean=summary.mean, cpu_p95=summary.p95))
+        if summary is not None and is_idle(summary):
+            idle.append(
+                IdleInstance(
+                    instance=instance,
+                    cpu_mean=float(summary.mean or 0),  # is_idle: both are set
+                    cpu_p95=float(summary.p95 or 0),
+                )
+            )
     return tuple(idle)
+
+
+def is_idle(cpu: SeriesSummary) -> bool:
+    """At least MIN_CPU_DAYS of daily CPU, mean < 5% and p95 of daily maxima < 10%."""
+    return (
+        cpu.points >= MIN_CPU_DAYS
+        and cpu.mean is not None
+        and cpu.p95 is not None
+        and cpu.mean < LOW_CPU_MEAN
+        and cpu.p95 < LOW_CPU_P95
+    )
 
 
 def region_waste(resources: RegionResources, *, now: datetime) -> RegionWaste:

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from incident_analysis.scope import resolve_region
 from opsagent_shared import aws, clock
 from opsagent_shared.errors import BadRequest
 from opsagent_shared.metrics import Datapoint
+from opsagent_shared.regions import resolve_region
 from opsagent_shared.responses import tool_response
 
 ALARM_TYPES = ["MetricAlarm", "CompositeAlarm"]

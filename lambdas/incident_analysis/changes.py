@@ -25,10 +25,10 @@ from functools import partial
 from typing import Any
 
 from incident_analysis import ecs
-from incident_analysis.scope import resolve_region
 from opsagent_shared import aws, clock
 from opsagent_shared.errors import BadRequest
 from opsagent_shared.partial import read_each
+from opsagent_shared.regions import resolve_region
 from opsagent_shared.responses import tool_response
 
 MIN_HOURS, MAX_HOURS = 1, 168

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from incident_analysis.scope import resolve_region
 from opsagent_shared import aws, clock
 from opsagent_shared.errors import BadRequest, ServiceUnavailable
+from opsagent_shared.regions import resolve_region
 from opsagent_shared.responses import tool_response
 
 MAX_GROUPS = 10

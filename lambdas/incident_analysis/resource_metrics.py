@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from incident_analysis.scope import resolve_region
 from opsagent_shared import aws, clock
 from opsagent_shared.errors import BadRequest, ServiceUnavailable
 from opsagent_shared.metrics import (
@@ -27,6 +26,7 @@ from opsagent_shared.metrics import (
     fetch_datapoints,
     summarize,
 )
+from opsagent_shared.regions import resolve_region
 from opsagent_shared.responses import tool_response
 
 MIN_HOURS, MAX_HOURS = 1, 336

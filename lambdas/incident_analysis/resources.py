@@ -21,10 +21,10 @@ from functools import partial
 from typing import Any
 
 from incident_analysis import ecs
-from incident_analysis.scope import resolve_region
 from opsagent_shared import aws
 from opsagent_shared.errors import BadRequest
 from opsagent_shared.partial import read_each
+from opsagent_shared.regions import resolve_region
 from opsagent_shared.responses import tool_response
 
 MAX_QUERY = 256

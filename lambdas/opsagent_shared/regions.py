@@ -160,3 +160,21 @@ def enabled_regions() -> list[str]:
         code = aws.reason(error)
         raise ServiceUnavailable(f"could not list the account's regions ({code}).") from error
     return sorted(r["RegionName"] for r in response["Regions"])
+
+
+def resolve_region(region: str | None) -> str:
+    """The one region a tool reads or changes: `region` if given (must be enabled), else the
+    function's own.
+
+    Validation lists the account's enabled regions (ec2:DescribeRegions), so an unknown or
+    mistyped code is a 400 naming the valid ones.
+    """
+    requested = (region or "").strip()
+    if not requested:
+        home = current_scope().home
+        if not home:
+            raise BadRequest("no default region is configured; give region, e.g. 'us-east-1'")
+        return home
+    if "," in requested:
+        raise BadRequest(f"give one region, not a list ({excerpt(requested)})")
+    return target_regions(requested)[0]

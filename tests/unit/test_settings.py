@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from incident.settings import IncidentSettings
 
+from opsagent_shared import settings as settings_module
 from opsagent_shared.errors import ConfigurationError
 from opsagent_shared.notifications import NotificationSettings
 from opsagent_shared.regions import ScanSettings
@@ -144,3 +147,29 @@ def test_region_workers_see_the_call_scope(monkeypatch: pytest.MonkeyPatch) -> N
         scan = regions.scan_regions(["a-1", "b-2"], work)
     assert scan.notes == []
     assert seen == {"a-1": "eu-west-1", "b-2": "eu-west-1"}
+
+
+@given(st.sampled_from(["true", "false"]), st.sampled_from([str.upper, str.lower, str.title]))
+def test_booleans_are_true_or_false_in_any_case(word: str, case: Any) -> None:
+    assert settings_module.boolean(f" {case(word)} ") is (word == "true")
+
+
+@given(st.text(max_size=8).filter(lambda t: t.strip().lower() not in ("true", "false")))
+def test_anything_else_is_not_a_boolean(raw: str) -> None:
+    with pytest.raises(ValueError, match="not true or false"):
+        settings_module.boolean(raw)
+
+
+@given(st.decimals(allow_nan=True, allow_infinity=True, places=2))
+def test_decimal_numbers_keep_their_bounds(value: Decimal) -> None:
+    parse = settings_module.decimal_number(minimum=Decimal(0), maximum=Decimal(1000))
+    if value.is_finite() and 0 <= value <= 1000:
+        assert parse(str(value)) == value
+    else:
+        with pytest.raises(ValueError, match="outside|not a number"):
+            parse(str(value))
+
+
+def test_a_word_is_not_a_decimal_number() -> None:
+    with pytest.raises(ValueError, match="not a number"):
+        settings_module.decimal_number(minimum=Decimal(0), maximum=Decimal(1))("ten")

@@ -1,0 +1,133 @@
+"""List proposals by status, and cancel a pending one (which the announcer shows in Slack)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from change_control.proposals import Proposal, Status, with_event
+
+from change_proposals.drafting import public
+from opsagent_shared.errors import BadRequest
+from opsagent_shared.money import ZERO, money
+from opsagent_shared.responses import tool_response
+
+# What list_proposals accepts: the stored statuses, "expired" (pending past its expiry: nobody
+# writes that status) and "all".
+EXPIRED, ALL = "expired", "all"
+LISTABLE = (
+    "pending",
+    "executing",
+    "executed",
+    "failed",
+    "rejected",
+    "cancelled",
+    EXPIRED,
+    ALL,
+)
+# An approval runs within the approvals function's timeout (infra/slack_app.py, 120 s); a
+# proposal executing for longer was interrupted, and is never re-run by itself.
+INTERRUPTED_AFTER = timedelta(seconds=120)
+
+
+class Store(Protocol):
+    def get(self, proposal_id: str) -> Proposal | None: ...
+    def move(self, proposal: Proposal, *, expected: Status) -> bool: ...
+    def by_status(
+        self,
+        status: Status,
+        *,
+        limit: int,
+        expired: bool | None = None,
+        now: datetime | None = None,
+        max_pages: int = 5,
+    ) -> tuple[list[Proposal], bool]: ...
+
+
+def run_list(*, status: str, top: int, store: Store, now: datetime) -> dict[str, Any]:
+    found, more = fetch(status, top=top, store=store, now=now)
+    return render_list(found, status=status, more=more, now=now, top=top)
+
+
+def fetch(status: str, *, top: int, store: Store, now: datetime) -> tuple[list[Proposal], bool]:
+    if status == EXPIRED:
+        return store.by_status(Status.PENDING, limit=top, expired=True, now=now)
+    if status == "pending":
+        return store.by_status(Status.PENDING, limit=top, expired=False, now=now)
+    if status != ALL:
+        return store.by_status(Status(status), limit=top)
+    found: list[Proposal] = []
+    more = False
+    for each in Status:
+        if each is Status.EXPIRED:
+            continue
+        some, more_here = store.by_status(each, limit=top)
+        found.extend(some)
+        more = more or more_here
+    found.sort(key=lambda p: p.created_at, reverse=True)
+    return found[:top], more or len(found) > top
+
+
+def shown_status(proposal: Proposal, now: datetime) -> str:
+    if proposal.status is Status.PENDING and now >= proposal.expires_at:
+        return EXPIRED
+    if proposal.status is Status.EXECUTING and proposal.history:
+        since = datetime.fromisoformat(proposal.history[-1]["at"])
+        if now - since > INTERRUPTED_AFTER:
+            return "executing (interrupted?)"
+    return str(proposal.status)
+
+
+def render_list(
+    found: Sequence[Proposal], *, status: str, more: bool, now: datetime, top: int
+) -> dict[str, Any]:
+    items = []
+    for proposal in found:
+        item = public(proposal)
+        item["status"] = shown_status(proposal, now)
+        if proposal.history:
+            last = proposal.history[-1]
+            item["last_event"] = f"{last.get('status')} by {last.get('by')} at {last.get('at')}"
+        items.append(item)
+    pending_saving = sum(
+        (p.monthly_saving for p in found if shown_status(p, now) == "pending"), ZERO
+    )
+    notes = []
+    if more:
+        notes.append(f"More {status} proposals exist than the {top} shown (newest first).")
+    if any(i["status"].endswith("(interrupted?)") for i in items):
+        notes.append(
+            "A proposal still 'executing' after 2 minutes was interrupted: it is never re-run "
+            "by itself. Check the resource and the approvals function's logs, then ask for a "
+            "new proposal if the change did not happen."
+        )
+    summary = f"{len(items)} {status} proposal(s)" + (
+        f"; pending ones would save ${money(pending_saving)} a month" if pending_saving else ""
+    )
+    return tool_response(summary=summary, items=items, total_count=len(items), notes=notes, top=top)
+
+
+def run_cancel(*, proposal_id: str, reason: str, store: Store, now: datetime) -> dict[str, Any]:
+    proposal = store.get(proposal_id)
+    cancelled = cancellation(proposal, proposal_id=proposal_id, reason=reason, now=now)
+    if not store.move(cancelled, expected=Status.PENDING):
+        raise BadRequest(f"{proposal_id} was handled a moment ago; list it to see how")
+    return tool_response(
+        summary=f"Cancelled proposal {proposal_id}: {cancelled.summary}. Nothing was changed.",
+        items=[public(cancelled)],
+        notes=["Its approval message in Slack now says it was cancelled."],
+    )
+
+
+def cancellation(
+    proposal: Proposal | None, *, proposal_id: str, reason: str, now: datetime
+) -> Proposal:
+    if proposal is None:
+        raise BadRequest(f"there is no proposal {proposal_id}; list_proposals shows them")
+    shown = shown_status(proposal, now)
+    if shown != "pending":
+        raise BadRequest(f"{proposal_id} is {shown}; only a pending proposal can be cancelled")
+    return with_event(
+        proposal, Status.CANCELLED, who="agent", when=now, note=reason or "asked in chat"
+    )
