@@ -110,6 +110,39 @@ COST_INSIGHTS_ACTIONS = (
     "elasticloadbalancing:DescribeTargetGroups",
     "cloudwatch:GetMetricData",
 )
+COST_ACTIONS_PACKAGE_DIR = REPO_ROOT / "action_groups" / "cost_actions"
+COST_ACTIONS_DESCRIPTION = (
+    "Proposes cost-saving changes (Spot mix, target tracking, gp3, stop idle instances, "
+    "release Elastic IPs, Graviton, purchases) for a person to approve in Slack; never "
+    "changes anything itself."
+)
+# What the cost-actions tools read to check and price a proposal (a test compares this with
+# the calls they make). Writes: only the proposals table (`ProposalTable.grant_propose`).
+COST_ACTIONS_ACTIONS = (
+    "ec2:DescribeVolumes",
+    "ec2:DescribeInstances",
+    "ec2:DescribeAddresses",
+    "ec2:DescribeImages",
+    "ec2:DescribeLaunchTemplates",
+    "ec2:DescribeLaunchTemplateVersions",
+    "ec2:DescribeRegions",
+    "ec2:DescribeReservedInstancesOfferings",
+    "ec2:DescribeSpotPriceHistory",
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:DescribePolicies",
+    "cloudwatch:GetMetricData",
+    "pricing:GetProducts",
+    "ce:GetSavingsPlansPurchaseRecommendation",
+    "savingsplans:DescribeSavingsPlansOfferings",
+)
+COST_ACTIONS_WHY_ALL_RESOURCES = (
+    "Read-only checks before a proposal: EC2/Auto Scaling Describe*, CloudWatch GetMetricData, "
+    "Price List, Cost Explorer and Savings Plans offerings support no resource-level "
+    "permissions for these reads, and the resources are whatever the team names, in any "
+    "region. Nothing here can change a resource; proposals are written to one table only."
+)
+# The public SSM parameters the Graviton proposal reads for Amazon Linux's arm64 AMI.
+PUBLIC_AMI_PARAMETERS = "aws/service/ami-amazon-linux-latest/*"
 INCIDENT_PACKAGE_DIR = REPO_ROOT / "action_groups" / "incident"
 INCIDENT_DESCRIPTION = (
     "Read-only incident tools: active alarms and their metrics, Logs Insights searches, recent "
@@ -370,7 +403,16 @@ INCIDENT = ActionGroupSpec(
     read_only_actions=INCIDENT_ACTIONS,
     why_all_resources=INCIDENT_WHY_ALL_RESOURCES,
 )
-ACTION_GROUPS: tuple[ActionGroupSpec, ...] = (COST_INSIGHTS, INCIDENT)
+COST_ACTIONS = ActionGroupSpec(
+    construct_id="CostActions",
+    name="cost-actions",
+    collaborator="cost-actions",
+    description=COST_ACTIONS_DESCRIPTION,
+    package_dir=COST_ACTIONS_PACKAGE_DIR,
+    read_only_actions=COST_ACTIONS_ACTIONS,
+    why_all_resources=COST_ACTIONS_WHY_ALL_RESOURCES,
+)
+ACTION_GROUPS: tuple[ActionGroupSpec, ...] = (COST_INSIGHTS, COST_ACTIONS, INCIDENT)
 
 
 class ActionGroupFunction(PythonLambda):
@@ -443,6 +485,22 @@ class ActionGroupFunction(PythonLambda):
                 "prefix (incident_log_group_prefixes; empty: every group, as the README says), "
                 "in any region the team names during an incident. Queries only read.",
             )
+
+    def grant_public_parameter_reads(self, path: str) -> None:
+        """ssm:GetParameter on AWS's public parameters under `path` (no account), any region."""
+        stack = cdk.Stack.of(self)
+        arn = stack.format_arn(
+            service="ssm", region="*", account="", resource="parameter", resource_name=path
+        )
+        self.tool_policy.add_statements(
+            iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[arn])
+        )
+        acknowledge(
+            self.tool_policy,
+            f"AwsSolutions-IAM5[Resource::{nag_arn(self, arn)}]",
+            "AWS's public parameters (the latest Amazon Linux AMI IDs) in whichever region the "
+            "team names: public, read-only, no account's data.",
+        )
 
     def allow_invocation_by(self, agent: bedrock.CfnAgent) -> None:
         """Let this one agent, in this account, call the function."""
@@ -583,6 +641,19 @@ COLLABORATORS: tuple[CollaboratorSpec, ...] = (
             "changed and why, forecasts, cost anomalies, expensive or idle resources, "
             "rightsizing, Savings Plans and Reserved Instances, Graviton, Spot and serverless "
             "candidates, and the team's cost runbooks."
+        ),
+    ),
+    CollaboratorSpec(
+        construct_id="CostActionsAgent",
+        name="cost-actions",
+        description="Change specialist: proposes cost-saving changes that a person approves",
+        instruction_file=INSTRUCTIONS_DIR / "cost_actions.txt",
+        routing=(
+            "Hand over every request to change something: switch a group to Spot, add a "
+            "scaling policy, move volumes to gp3, stop an idle instance, release an Elastic "
+            "IP, move to Graviton, buy a Savings Plan or Reserved Instances, and questions "
+            "about proposals (list, status, cancel). It only proposes; a person approves in "
+            "Slack."
         ),
     ),
     CollaboratorSpec(

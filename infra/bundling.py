@@ -2,7 +2,7 @@
 
 A function's asset is its own package (`lambdas/<name>/` or `action_groups/<name>/`), the shared
 runtime packages it uses (`SHARED_PACKAGES`: `cost_analysis`, `incident_analysis`,
-`change_control`), the shared package `opsagent_shared`, and the third-party wheels listed in
+`change_control`, `change_proposals`), the shared package `opsagent_shared`, and the third-party wheels listed in
 the package's `requirements.txt`, installed for Lambda's platform (arm64, CPython 3.13)
 whatever machine runs the synth. Powertools and boto3 are not bundled: Powertools comes from
 its public layer and boto3 from the runtime.
@@ -31,15 +31,25 @@ SHARED_PACKAGE_DIR = REPO_ROOT / "lambdas" / "opsagent_shared"
 COST_ANALYSIS_PACKAGE_DIR = REPO_ROOT / "lambdas" / "cost_analysis"
 INCIDENT_ANALYSIS_PACKAGE_DIR = REPO_ROOT / "lambdas" / "incident_analysis"
 CHANGE_CONTROL_PACKAGE_DIR = REPO_ROOT / "lambdas" / "change_control"
+CHANGE_PROPOSALS_PACKAGE_DIR = REPO_ROOT / "lambdas" / "change_proposals"
 # The shared runtime packages each entry point's asset includes besides opsagent_shared, by
 # the entry point's package name. A test checks this against what each one imports.
 SHARED_PACKAGES: dict[str, tuple[Path, ...]] = {
     "cost_insights": (COST_ANALYSIS_PACKAGE_DIR,),
     "incident": (INCIDENT_ANALYSIS_PACKAGE_DIR,),
     "cost_report": (COST_ANALYSIS_PACKAGE_DIR,),
+    "cost_actions": (
+        CHANGE_CONTROL_PACKAGE_DIR,
+        CHANGE_PROPOSALS_PACKAGE_DIR,
+        COST_ANALYSIS_PACKAGE_DIR,
+    ),
     "approvals": (CHANGE_CONTROL_PACKAGE_DIR,),
     "proposal_announcer": (CHANGE_CONTROL_PACKAGE_DIR,),
 }
+# The one shared package that builds on others: the cost-actions logic uses the change
+# catalogue and the cost-insights pricing. Every other shared package imports opsagent_shared
+# alone (a layout test holds them to it), and an asset with this one includes what it builds on.
+BUILDS_ON: dict[str, tuple[str, ...]] = {"change_proposals": ("change_control", "cost_analysis")}
 REQUIREMENTS_FILE = "requirements.txt"
 
 LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_13

@@ -226,6 +226,9 @@ GUARDED_CHANGES = {"ec2:ModifyVolume": "volume"}
 CHANGE_READS = ("ec2:DescribeVolumes",)
 
 
+BY_STATUS_INDEX = "by-status"  # change_control.store.BY_STATUS_INDEX (a test compares)
+
+
 class ProposalTable(Construct):
     """Proposed changes and their audit trail (who, when, before, after): stateful.
 
@@ -251,6 +254,13 @@ class ProposalTable(Construct):
             ),
             removal_policy=removal_policy,
         )
+        # list_proposals reads by status, newest first (change_control.store.BY_STATUS_INDEX).
+        self.table.add_global_secondary_index(
+            index_name=BY_STATUS_INDEX,
+            partition_key=dynamodb.Attribute(name="status", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="created_at", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
         skip_checkov(
             self.table,
             "CKV_AWS_119",
@@ -258,11 +268,25 @@ class ProposalTable(Construct):
             "IDs and settings, no secrets; only the cost-actions and approvals roles may read it.",
         )
 
-    def grant_propose(self, grantee: iam.IGrantable) -> iam.Grant:
-        return self.table.grant(grantee, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Scan")
+    def grant_propose(self, grantee: iam.IGrantable) -> None:
+        """Add proposals, read them, list them by status, and cancel one (a conditional put)."""
+        self._grant(grantee, "dynamodb:PutItem", "dynamodb:GetItem")
+        # Named, not `index/*`: the one index there is.
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["dynamodb:Query"],
+            resource_arns=[f"{self.table.table_arn}/index/{BY_STATUS_INDEX}"],
+        )
 
-    def grant_decide(self, grantee: iam.IGrantable) -> iam.Grant:
-        return self.table.grant(grantee, "dynamodb:GetItem", "dynamodb:PutItem")
+    def grant_decide(self, grantee: iam.IGrantable) -> None:
+        """Read proposals and move them between states (and add an undo proposal)."""
+        self._grant(grantee, "dynamodb:GetItem", "dynamodb:PutItem")
+
+    def _grant(self, grantee: iam.IGrantable, *actions: str) -> None:
+        # On the table alone: `Table.grant` would add `index/*` too, which these never read.
+        iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(actions), resource_arns=[self.table.table_arn]
+        )
 
 
 class Approvals(Construct):

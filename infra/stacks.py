@@ -11,10 +11,12 @@ from constructs import Construct
 from infra.agent import (
     ACTION_GROUPS,
     COLLABORATORS,
+    COST_ACTIONS,
     COST_INSIGHTS,
     INCIDENT,
     KNOWLEDGE_BASE_ID_ENV,
     LOG_GROUP_PREFIXES_ENV,
+    PUBLIC_AMI_PARAMETERS,
     SCAN_REGIONS_ENV,
     SUPERVISOR_INSTRUCTION_FILE,
     ActionGroupFunction,
@@ -37,6 +39,10 @@ from infra.config import DataRemovalPolicy, Settings
 from infra.knowledge_base import KnowledgeCorpus, KnowledgeStore, KnowledgeSync
 from infra.lambda_function import PythonLambda
 from infra.slack_app import Approvals, ProposalTable, SlackApp
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
 
 
 def removal_policy(settings: Settings) -> cdk.RemovalPolicy:
@@ -110,6 +116,7 @@ class AgentStack(cdk.Stack):
         *,
         settings: Settings,
         knowledge: KnowledgeStore,
+        proposals: ProposalTable,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -117,6 +124,15 @@ class AgentStack(cdk.Stack):
         # What each group's settings model reads (action_groups/<group>/settings.py).
         environments = {
             COST_INSIGHTS.name: {SCAN_REGIONS_ENV: ",".join(settings.scan_regions)},
+            COST_ACTIONS.name: {
+                "PROPOSALS_TABLE_NAME": proposals.table.table_name,
+                "GUARD_TAG": settings.guard_tag,
+                "GUARD_TAG_REQUIRED": _flag(settings.require_guard_tag),
+                "PROPOSAL_TTL_HOURS": str(settings.proposal_ttl_hours),
+                "PURCHASES_ENABLED": _flag(settings.purchases_enabled),
+                "MAX_MONTHLY_COMMITMENT_USD": str(settings.max_monthly_commitment_usd),
+                "SLACK_APPROVALS": _flag(settings.slack is not None),
+            },
             INCIDENT.name: {
                 KNOWLEDGE_BASE_ID_ENV: knowledge_base.attr_knowledge_base_id,
                 LOG_GROUP_PREFIXES_ENV: ",".join(settings.incident_log_group_prefixes),
@@ -134,6 +150,11 @@ class AgentStack(cdk.Stack):
             for spec in ACTION_GROUPS
         ]
         self.incident = next(f for f in self.action_groups if f.spec is INCIDENT)
+        # The change tools write proposals (the table's stream posts them for approval) and
+        # read Amazon Linux's public AMI parameters; they change nothing else.
+        self.cost_actions = next(f for f in self.action_groups if f.spec is COST_ACTIONS)
+        proposals.grant_propose(self.cost_actions.role)
+        self.cost_actions.grant_public_parameter_reads(PUBLIC_AMI_PARAMETERS)
         # The incident tools search past incidents in this one Knowledge Base, and run Logs
         # Insights queries only on the configured log groups.
         knowledge.grant_retrieve(self.incident.role)
@@ -363,8 +384,10 @@ def build_app(app: cdk.App, settings: Settings) -> dict[str, cdk.Stack]:
         "Agent",
         settings=settings,
         knowledge=knowledge.store,
+        proposals=knowledge.proposals,
         stack_name=f"{settings.name_prefix}-agent",
-        description="opsagent: supervisor agent with cost and incident collaborators, their "
+        description="opsagent: supervisor agent with cost, cost-actions and incident "
+        "collaborators, their "
         "action groups, guardrail (stateless)",
         env=env,
     )

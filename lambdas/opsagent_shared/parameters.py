@@ -4,6 +4,7 @@ Bedrock's format otherwise), so no tool checks its input by hand."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
@@ -73,3 +74,23 @@ Regions = Annotated[
         )
     ),
 ]
+
+
+def matching(pattern: str, description: str, *, example: str) -> Any:
+    """The `Query` of a text parameter that must match `pattern` (an AWS ID, say). A blank
+    value is None (the route's default for an optional one); anything else that does not
+    match is a 400 naming an example of what fits."""
+    compiled = re.compile(pattern)
+    query = Query(description=f"{description} Example: {example}.")
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return None
+        text = str(value).strip()
+        if not compiled.fullmatch(text):
+            raise ValueError(f"is not valid here; expected something like {example}")
+        return text
+
+    query.metadata.append(BeforeValidator(_blank_is(None)))
+    query.metadata.append(AfterValidator(check))
+    return query

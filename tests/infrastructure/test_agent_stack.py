@@ -48,6 +48,7 @@ SUPERVISOR = "OpsAgentA34B6FB0"
 ALIAS = "OpsAgentAlias034A7F9C"
 COST_AGENT = "CostAgent56D477F5"
 INCIDENT_AGENT = "IncidentAgent9C450113"
+COST_ACTIONS_AGENT = "CostActionsAgent92A499DE"
 # construct id of each agent -> its logical ID prefix
 AGENT_PREFIXES = {SUPERVISOR: "OpsAgent", COST_AGENT: "CostAgent", INCIDENT_AGENT: "IncidentAgent"}
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -330,6 +331,7 @@ def test_only_the_collaborator_that_carries_a_group_may_invoke_it(template: Temp
     ]
     expected = [
         (_function(template, "cost-insights")[0], COST_AGENT),
+        (_function(template, "cost-actions")[0], COST_ACTIONS_AGENT),
         (_function(template, "incident")[0], INCIDENT_AGENT),
     ]
     assert sorted(permissions, key=json.dumps) == sorted(
@@ -548,7 +550,7 @@ def test_alias_description_carries_the_configuration_hash(
         assert digest in alias["Description"]
         assert "RoutingConfiguration" not in alias  # Bedrock cuts a new version on updates
         digests.add(digest)
-    assert len(digests) == 3
+    assert len(digests) == 4
 
 
 def test_configuration_hash_changes_with_every_input() -> None:

@@ -27,6 +27,7 @@ ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 PROJECT_FUNCTIONS = (
     "kb-sync",
     "cost-insights",
+    "cost-actions",
     "incident",
     "cost-report",
     "try-it",
@@ -370,8 +371,8 @@ def test_every_project_function_alarms_on_errors_and_throttles(slack: Template) 
     watched = json.dumps([a["Dimensions"] for a in alarms["Errors"]])
     for function_id in local:
         assert function_id in watched
-    # the other three live in the Knowledge and Agent stacks
-    assert watched.count("Fn::GetStackOutput") == 3
+    # the other four live in the Knowledge and Agent stacks
+    assert watched.count("Fn::GetStackOutput") == 4
 
 
 def test_dead_letter_queues_and_failed_ingestion_alarm_to_the_topic(either: Template) -> None:

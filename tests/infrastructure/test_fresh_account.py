@@ -93,8 +93,8 @@ def test_no_agent_carries_more_apis_than_a_fresh_account_allows(
     assert len(agents) == 1 + len(COLLABORATORS)
     counts = {props["AgentName"]: _api_count(props) for props in agents.values()}
     assert all(count <= DEFAULT_MAX_APIS_PER_AGENT for count in counts.values()), counts
-    # every tool is still deployed: 11 cost-insights and 8 incident operations
-    assert sum(counts.values()) == 19
+    # every tool is still deployed: 11 cost-insights, 9 cost-actions and 8 incident operations
+    assert sum(counts.values()) == 28
 
 
 def test_the_supervisor_routes_to_every_collaborator(
@@ -361,7 +361,7 @@ def _tool_functions(overrides: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 def test_tool_functions_are_unreserved_by_default_with_the_reason_written() -> None:
     functions = list(_tool_functions({}))
-    assert len(functions) == 2
+    assert len(functions) == 3
     for function in functions:
         assert "ReservedConcurrentExecutions" not in function["Properties"]
         skips = {s["id"]: s["comment"] for s in function["Metadata"]["checkov"]["skip"]}
@@ -370,7 +370,7 @@ def test_tool_functions_are_unreserved_by_default_with_the_reason_written() -> N
 
 def test_reserved_concurrency_caps_the_tool_functions_when_set() -> None:
     functions = list(_tool_functions({"tool_reserved_concurrency": "5"}))
-    assert len(functions) == 2
+    assert len(functions) == 3
     for function in functions:
         assert function["Properties"]["ReservedConcurrentExecutions"] == 5
         skips = {s["id"] for s in function["Metadata"]["checkov"]["skip"]}

@@ -43,9 +43,13 @@ def test_runtime_code_never_imports_infra_or_cdk() -> None:
 
 def test_runtime_packages_are_found() -> None:
     assert {"kb_sync", "opsagent_shared", "cost_insights"} <= RUNTIME_PACKAGES
-    assert {"opsagent_shared", "cost_analysis", "incident_analysis", "change_control"} == (
-        SHARED_RUNTIME
-    )
+    assert {
+        "opsagent_shared",
+        "cost_analysis",
+        "incident_analysis",
+        "change_control",
+        "change_proposals",
+    } == SHARED_RUNTIME
 
 
 def test_no_entry_point_imports_another_entry_point() -> None:
@@ -55,19 +59,31 @@ def test_no_entry_point_imports_another_entry_point() -> None:
             assert not others, f"{path.relative_to(REPO_ROOT)} imports entry points {others}"
 
 
-def test_shared_packages_import_no_entry_point_and_only_opsagent_shared() -> None:
+def test_shared_packages_import_no_entry_point_and_only_what_they_build_on() -> None:
+    from infra.bundling import BUILDS_ON
+
     for name in SHARED_RUNTIME:
+        allowed = {name, "opsagent_shared", *BUILDS_ON.get(name, ())}
         for path in _python_files(REPO_ROOT / "lambdas" / name):
             imported = _imported_top_levels(path) & RUNTIME_PACKAGES
-            assert imported <= {name, "opsagent_shared"}, f"{path.relative_to(REPO_ROOT)}"
+            assert imported <= allowed, f"{path.relative_to(REPO_ROOT)} imports {imported}"
+
+
+def test_what_a_shared_package_builds_on_is_itself_shared_and_layered() -> None:
+    from infra.bundling import BUILDS_ON
+
+    for name, below in BUILDS_ON.items():
+        assert {name, *below} <= SHARED_RUNTIME
+        assert not set(below) & set(BUILDS_ON), "one layer only: no chains to reason about"
 
 
 def test_every_shared_package_an_entry_point_imports_is_in_its_asset() -> None:
-    from infra.bundling import SHARED_PACKAGES
+    from infra.bundling import BUILDS_ON, SHARED_PACKAGES
 
     for name, package in ENTRY_POINTS.items():
         imported = set().union(*(_imported_top_levels(p) for p in _python_files(package)))
         needed = imported & SHARED_RUNTIME - {"opsagent_shared"}
+        needed |= {dep for package in needed for dep in BUILDS_ON.get(package, ())}
         bundled = {p.name for p in SHARED_PACKAGES.get(name, ())}
         assert needed == bundled, f"{name} imports {needed}; its asset includes {bundled}"
 
