@@ -34,9 +34,12 @@ def bedrock_event(api_path: str, method: str = "GET", **parameters: Any) -> dict
     return event
 
 
-def invoke(handler: Any, api_path: str, **parameters: Any) -> tuple[int, dict[str, Any]]:
+def invoke(
+    handler: Any, api_path: str, *, http_method: str = "GET", **parameters: Any
+) -> tuple[int, dict[str, Any]]:
     """(HTTP status, parsed body) of one tool call through the Lambda handler."""
-    result = handler.lambda_handler(bedrock_event(api_path, **parameters), FakeLambdaContext())
+    event = bedrock_event(api_path, http_method, **parameters)
+    result = handler.lambda_handler(event, FakeLambdaContext())
     response = result["response"]
     assert result["messageVersion"] == "1.0"
     assert response["apiPath"] == api_path

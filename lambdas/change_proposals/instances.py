@@ -29,7 +29,9 @@ def run(
     if state is None:
         raise not_found("EC2 instance", instance_id, region)
     stoppable(resource, state)  # before the CloudWatch and Price List reads
+    require_guard(state, resource, policy.guard)
     cpu = cpu_utilization(region, [instance_id]).get(instance_id)
+    looks_idle(resource, cpu)  # before the Price List read
     with aws.calling("Price List GetProducts"):
         prices = on_demand_hourly(
             aws.client("pricing", PRICING_REGION), region, [str(state["InstanceType"])]
@@ -55,15 +57,8 @@ def stoppable(resource: Resource, state: Mapping[str, Any]) -> None:
         raise BadRequest(f"{resource.id} has an instance-store root volume and cannot be stopped")
 
 
-def stop_draft(
-    resource: Resource,
-    state: Mapping[str, Any],
-    *,
-    cpu: SeriesSummary | None,
-    hourly: Decimal | None,
-    policy: Policy,
-) -> Draft:
-    stoppable(resource, state)
+def looks_idle(resource: Resource, cpu: SeriesSummary | None) -> SeriesSummary:
+    """The CPU evidence that the instance is idle, or a refusal with the numbers."""
     if cpu is None or not is_idle(cpu):
         seen = (
             f"its CPU over {METRIC_DAYS} days averaged {cpu.mean:.1f}% (p95 of daily maxima "
@@ -75,6 +70,19 @@ def stop_draft(
             f"{resource.id} does not look idle: {seen}. Idle means at least {MIN_CPU_DAYS} days "
             f"of data, mean under {LOW_CPU_MEAN:g}% and p95 under {LOW_CPU_P95:g}%."
         )
+    return cpu
+
+
+def stop_draft(
+    resource: Resource,
+    state: Mapping[str, Any],
+    *,
+    cpu: SeriesSummary | None,
+    hourly: Decimal | None,
+    policy: Policy,
+) -> Draft:
+    stoppable(resource, state)
+    cpu = looks_idle(resource, cpu)
     require_guard(state, resource, policy.guard)
     instance_type = str(state.get("InstanceType"))
     saving = monthly_from_hourly(hourly) if hourly is not None else Decimal(0)
