@@ -4,8 +4,8 @@ A function's asset is its own package (`lambdas/<name>/` or `action_groups/<name
 runtime packages it uses (`SHARED_PACKAGES`: `cost_analysis`, `incident_analysis`,
 `change_control`, `change_proposals`), the shared package `opsagent_shared`, and the
 third-party wheels listed in the package's `requirements.txt`, installed for Lambda's
-platform (arm64, CPython 3.13) whatever machine runs the synth. Powertools and boto3 are not bundled: Powertools comes from
-its public layer and boto3 from the runtime.
+platform (arm64, CPython 3.13) whatever machine runs the synth. Powertools and boto3 are not
+bundled: Powertools comes from its public layer and boto3 from the runtime.
 
 The asset hash covers every input (all packages, the requirements and the target platform),
 so a change to shared code redeploys every function that includes it, and an unchanged function
