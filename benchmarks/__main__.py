@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from benchmarks import cost_insights_scale, lambda_assets, slack_ingress
+from benchmarks import cost_actions_calls, cost_insights_scale, lambda_assets, slack_ingress
 
-BENCHMARKS = [lambda_assets, cost_insights_scale, slack_ingress]
+BENCHMARKS = [lambda_assets, cost_insights_scale, cost_actions_calls, slack_ingress]
 
 
 def main() -> None:

@@ -98,6 +98,10 @@ class _Canned:
             raise _error("OptInRequiredException", "The account is not enrolled.", operation)
         if service == "cost-optimization-hub":
             return _OK, self._hub(operation)
+        if service == "savingsplans" and operation == "DescribeSavingsPlansOfferings":
+            return _OK, _savings_plans_offerings(params)
+        if service == "ec2" and operation == "DescribeReservedInstancesOfferings":
+            return _OK, _reserved_instances_offerings(params)
         return None
 
     def _cost_explorer(self, operation: str) -> dict[str, Any]:
@@ -166,6 +170,52 @@ class _Canned:
         if operation == "ListRecommendations":
             return {"items": [_hub_item(i) for i in range(60)]}
         return {}
+
+
+def _savings_plans_offerings(params: dict[str, Any]) -> dict[str, Any]:
+    """One Compute Savings Plans offering per term and payment option asked for."""
+    request = json.loads(params.get("body") or b"{}")
+    return {
+        "searchResults": [
+            {
+                "offeringId": f"offering-{duration}-{payment.replace(' ', '-').lower()}",
+                "planType": "Compute",
+                "durationSeconds": duration,
+                "paymentOption": payment,
+                "currency": "USD",
+            }
+            for duration in request.get("durations", [31536000])
+            for payment in request.get("paymentOptions", ["No Upfront"])
+        ]
+    }
+
+
+def _reserved_instances_offerings(params: dict[str, Any]) -> dict[str, Any]:
+    """A regional Linux offering for the type asked for, at 60% of its list price."""
+    request = params.get("body") or {}  # EC2's query protocol: a dict of strings
+    instance_type = str(request.get("InstanceType", "m5.large"))
+    price = Decimal(list_price(instance_type) or "0.1")
+    offering_type = str(request.get("OfferingType", "No Upfront"))
+    return {
+        "ReservedInstancesOfferings": [
+            {
+                "ReservedInstancesOfferingId": f"ri-offering-{instance_type}",
+                "InstanceType": instance_type,
+                "Duration": int(request.get("MinDuration", 31536000)),
+                "FixedPrice": 0.0,
+                "UsagePrice": 0.0,
+                "RecurringCharges": [
+                    {"Amount": float(price * Decimal("0.6")), "Frequency": "Hourly"}
+                ],
+                "OfferingType": offering_type,
+                "ProductDescription": "Linux/UNIX",
+                "Scope": "Region",
+                "CurrencyCode": "USD",
+                "InstanceTenancy": "default",
+                "OfferingClass": "standard",
+            }
+        ]
+    }
 
 
 def _error(code: str, message: str, operation: str) -> ClientError:

@@ -215,11 +215,19 @@ def reserved_instances_offering(
             IncludeMarketplace=False,
             Filters=[{"Name": "scope", "Values": ["Region"]}],
         ).get("ReservedInstancesOfferings", [])
-    if not found:
+    # Only what was asked for, whatever the filters matched.
+    matching = [
+        o
+        for o in found
+        if o.get("InstanceType") == instance_type
+        and o.get("Duration") == TERM_SECONDS[term]
+        and o.get("OfferingType") == PAYMENT_NAMES[payment_option]
+    ]
+    if not matching:
         raise BadRequest(
             f"no {term} {payment_option} Reserved Instance offering for {instance_type} in {region}"
         )
-    return dict(found[0])
+    return dict(matching[0])
 
 
 def reserved_instances_draft(
