@@ -196,6 +196,12 @@ def spot_mix_draft(
     saving = ZERO
     if current in on_demand and spot:
         cheapest_spot = min(spot.values())
+        if cheapest_spot >= on_demand[current]:
+            raise BadRequest(
+                f"Spot costs ${cheapest_spot}/h for these types in {group.resource.region} now, "
+                f"no less than On-Demand {current} (${on_demand[current]}/h): a Spot mix would "
+                "not save money"
+            )
         estimate = spot_estimate(on_demand[current], cheapest_spot, 1)
         saving = estimate.saving * spot_share
     else:
