@@ -30,7 +30,9 @@ from opsagent_shared.pricing import PRICING_REGION, on_demand_hourly
 SPOT_ALLOCATION_STRATEGY = "price-capacity-optimized"
 SPOT_PRICE_WINDOW = timedelta(days=1)
 POLICY_NAME = "opsagent-cpu-target-tracking"
-# Amazon Linux 2023's latest arm64 AMI, a public SSM parameter in every commercial region.
+# Amazon Linux 2023's latest arm64 AMI, a public SSM parameter in every commercial region
+# (the `ami-amazon-linux-latest` namespace:
+# https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-finding-public-parameters.html).
 AL2023_ARM64_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
 AL2023_NAME_PREFIX = "al2023-ami-"
 

@@ -36,7 +36,10 @@ PAYMENT_NAMES = {
     "PARTIAL_UPFRONT": "Partial Upfront",
     "ALL_UPFRONT": "All Upfront",
 }
-PARTIAL_UPFRONT_SHARE = Decimal("0.5")  # CreateSavingsPlan takes 50-99% of the total upfront
+# CreateSavingsPlan: `commitment` is hourly, in the offering's currency (0.001 to 1 million);
+# `upfrontPaymentAmount` only for Partial Upfront, 50-99% of the plan's total value.
+# https://docs.aws.amazon.com/savingsplans/latest/APIReference/API_CreateSavingsPlan.html
+PARTIAL_UPFRONT_SHARE = Decimal("0.5")
 RI_PRODUCT = "Linux/UNIX"
 LOOKBACK_DAYS = 30
 IRREVOCABLE = (

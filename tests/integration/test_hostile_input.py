@@ -35,7 +35,13 @@ MAX_ECHO_CHARS = 200
 ALLOWED_STATUSES = {200, 400, 404, 503}
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 # Services moto does not implement at all: their requests fail before they are sent.
-NOT_IN_MOTO = ("cost-optimization-hub", "compute-optimizer", "pricing", "bedrock-agent-runtime")
+NOT_IN_MOTO = (
+    "cost-optimization-hub",
+    "compute-optimizer",
+    "pricing",
+    "bedrock-agent-runtime",
+    "savingsplans",
+)
 
 
 def _refuse_to_send(**_: Any) -> None:
@@ -92,8 +98,11 @@ hostile_text = st.one_of(
 @pytest.fixture
 def hostile_account(account: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """The handlers, on moto (which finishes a Logs Insights query at once: nothing sleeps)."""
+    from cost_actions import handler as actions_handler
     from cost_insights import handler as cost_handler
     from incident import handler as incident_handler
+
+    from tests.proposals import create_proposals_table
 
     real_client = aws.client
 
@@ -107,7 +116,23 @@ def hostile_account(account: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
     monkeypatch.setattr(aws, "client", client)
     monkeypatch.setenv("KNOWLEDGE_BASE_ID", "KBHOSTILE01")
-    return {"cost_insights": cost_handler, "incident": incident_handler}
+    # What infra sets for cost-actions, purchases on so those paths are driven too.
+    for name, value in {
+        "PROPOSALS_TABLE_NAME": "hostile-proposals",
+        "GUARD_TAG": "opsagent:allow-changes=true",
+        "GUARD_TAG_REQUIRED": "true",
+        "PROPOSAL_TTL_HOURS": "24",
+        "PURCHASES_ENABLED": "true",
+        "MAX_MONTHLY_COMMITMENT_USD": "1000",
+        "SLACK_APPROVALS": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    create_proposals_table(real_client("dynamodb"), "hostile-proposals")
+    return {
+        "cost_insights": cost_handler,
+        "cost_actions": actions_handler,
+        "incident": incident_handler,
+    }
 
 
 def _answer(handler: Any, event: Any) -> tuple[int, str]:
