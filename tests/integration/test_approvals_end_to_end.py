@@ -18,8 +18,9 @@ import pytest
 from approvals import handler as approvals
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
+from change_control.guard import DEFAULT_GUARD_TAG
 from change_control.proposals import Proposal, Resource, Status, fingerprint, new_id
-from change_control.resources import GUARD_TAG, volume_state
+from change_control.resources import volume_state
 from change_control.store import ProposalStore
 from moto import mock_aws
 from slack_ingress import handler as ingress
@@ -31,6 +32,7 @@ from tests.slack import SIGNING_SECRET, LocalSlack, button_click, http_event, si
 
 APPROVER = "U0APPROVER"
 REGION = "us-east-1"
+GUARD_TAG = DEFAULT_GUARD_TAG.partition("=")[0]
 
 
 def _table(dynamodb: Any, name: str) -> None:
