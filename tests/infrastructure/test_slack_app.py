@@ -182,3 +182,11 @@ def test_the_approvals_function_reads_clicks_one_at_a_time_reporting_failures(
     assert stream["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert stream["MaximumRetryAttempts"] == 3
     assert "AnnouncerDeadLetters" in json.dumps(stream["DestinationConfig"])
+
+
+def test_interrupted_means_executing_longer_than_the_approvals_function_can_run() -> None:
+    from change_control.proposals import APPROVALS_TIMEOUT as RUNTIME_TIMEOUT
+
+    from infra.slack_app import APPROVALS_TIMEOUT
+
+    assert RUNTIME_TIMEOUT.total_seconds() == APPROVALS_TIMEOUT.to_seconds()

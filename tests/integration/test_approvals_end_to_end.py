@@ -387,3 +387,20 @@ def test_slack_rate_limiting_the_lookup_is_retried_after_its_retry_after(on_call
     on_call.click(proposal, user=ON_CALL_MEMBER)
     assert on_call.volume_type() == "gp3"
     assert len(_group_lookups(on_call)) == 2
+
+
+def test_a_click_on_a_proposal_stuck_executing_says_what_to_check_and_runs_nothing(
+    world: World,
+) -> None:
+    claimed = datetime.now(UTC) - timedelta(minutes=10)
+    event = {"status": "executing", "by": APPROVER, "at": claimed.isoformat(), "note": ""}
+    proposal = world.propose(status=Status.EXECUTING, history=(event,))
+    world.click(proposal)
+    assert world.volume_type() == "gp2"
+    ((method, told),) = world.slack.calls
+    assert method == "chat.postEphemeral"
+    assert f"executing since {claimed:%Y-%m-%d %H:%M:%S} UTC" in told["text"]
+    assert "ask the agent for a new proposal" in told["text"]
+    stored = world.store.get(proposal.proposal_id)
+    assert stored is not None
+    assert (stored.status, len(stored.history)) == (Status.EXECUTING, 1)
