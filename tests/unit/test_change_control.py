@@ -290,3 +290,14 @@ def test_of_two_racing_moves_out_of_pending_exactly_one_wins(store: ProposalStor
     assert store.move(rejected, expected=Status.PENDING) is False
     assert store.get(PROPOSAL.proposal_id) == executing
     assert store.get("prop-missing") is None
+
+
+@pytest.mark.parametrize(
+    ("by", "shown"),
+    [("U0APPROVER", "by <@U0APPROVER>"), ("agent", "by agent"), ("<!here>", "by &lt;!here&gt;")],
+)
+def test_who_handled_it_is_a_mention_for_a_user_and_plain_text_otherwise(
+    by: str, shown: str
+) -> None:
+    message = outcome_message(PROPOSAL, headline="Cancelled", by=by)
+    assert shown in message["blocks"][0]["text"]["text"]
