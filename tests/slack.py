@@ -65,38 +65,65 @@ def button_click(
 class LocalSlack:
     """Slack's Web API on 127.0.0.1, for slack_sdk's WebClient (`base_url`): records every call
     and answers as Slack does (`ok`, and a `ts` for posts). `fail` makes a method answer
-    `{"ok": false, "error": ...}`."""
+    `{"ok": false, "error": ...}`; `rate_limited` makes a method answer HTTP 429 with
+    `Retry-After: 0` that many times first.
+
+    `usergroups.users.list` answers from `groups` (group ID -> member IDs) as Slack documents it
+    (https://docs.slack.dev/reference/methods/usergroups.users.list): `usergroup` from the query
+    string or a form body, `{"ok": true, "users": [...]}`, `no_such_subteam` for a group it does
+    not know. The method does not accept JSON bodies; given one, it answers
+    `invalid_arguments` (the usergroup is missing), so a client that sends JSON fails here too.
+    """
 
     def __init__(self) -> None:
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qsl, urlsplit
 
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.fail: dict[str, str] = {}
+        self.rate_limited: dict[str, int] = {}
+        self.groups: dict[str, list[str]] = {}
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                url = urlsplit(self.path)
+                self._answer(url.path.rsplit("/", 1)[-1], dict(parse_qsl(url.query)), "query")
+
             def do_POST(self) -> None:
-                method = self.path.rsplit("/", 1)[-1]
+                method = urlsplit(self.path).path.rsplit("/", 1)[-1]
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 if self.headers.get("Content-Type", "").startswith("application/json"):
-                    body = json.loads(raw or "{}")
+                    self._answer(method, json.loads(raw or "{}"), "json")
                 else:
-                    from urllib.parse import parse_qsl
+                    self._answer(method, dict(parse_qsl(raw)), "form")
 
-                    body = dict(parse_qsl(raw))
+            def _answer(self, method: str, body: dict[str, Any], encoding: str) -> None:
                 body["_authorization"] = self.headers.get("Authorization", "")
                 outer.calls.append((method, body))
-                if method in outer.fail:
-                    answer: dict[str, Any] = {"ok": False, "error": outer.fail[method]}
+                if outer.rate_limited.get(method, 0) > 0:
+                    outer.rate_limited[method] -= 1
+                    self._send(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "0"})
+                elif method in outer.fail:
+                    self._send(200, {"ok": False, "error": outer.fail[method]})
+                elif method == "usergroups.users.list":
+                    self._send(200, outer._group_members(body, encoding))
                 else:
                     answer = {"ok": True, "ts": "1700000000.000900", "channel": body.get("channel")}
-                    if method == "usergroups.users.list":
-                        answer["users"] = ["U0APPROVER"]
+                    self._send(200, answer)
+
+            def _send(
+                self, status: int, answer: dict[str, Any], headers: dict[str, str] | None = None
+            ) -> None:
                 data = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
+                self.send_response(status)
+                for name, value in {
+                    "Content-Type": "application/json",
+                    "Content-Length": str(len(data)),
+                    **(headers or {}),
+                }.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -106,6 +133,14 @@ class LocalSlack:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/api/"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def _group_members(self, body: dict[str, Any], encoding: str) -> dict[str, Any]:
+        group = body.get("usergroup") if encoding != "json" else None
+        if not group:
+            return {"ok": False, "error": "invalid_arguments"}
+        if group not in self.groups:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(self.groups[group])}
 
     def __enter__(self) -> LocalSlack:
         self._thread.start()

@@ -6,6 +6,7 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
+from change_control.guard import DEFAULT_GUARD_TAG
 from change_control.message import outcome_message
 from change_control.proposals import (
     APPROVE,
@@ -16,11 +17,13 @@ from change_control.proposals import (
     fingerprint,
     with_event,
 )
-from change_control.resources import GUARD_TAG
 
 from approvals.executors import Executor
 from opsagent_shared import aws
 from opsagent_shared.errors import OpsAgentError, ServiceUnavailable
+
+# Stopgap until the guard-tag setting reaches this module (another branch rewrites it).
+GUARD_TAG = DEFAULT_GUARD_TAG.partition("=")[0]
 
 
 class Store(Protocol):

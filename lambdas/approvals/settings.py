@@ -7,17 +7,20 @@ from dataclasses import dataclass
 
 from opsagent_shared.settings import FunctionSettings, cold_start, comma_separated, variable
 
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{8,}$")
+# Slack user IDs (U..., W...) and user group IDs (S...), as infra/config.py accepts them.
+_SLACK_APPROVER = re.compile(r"^[UWS][A-Z0-9]{8,}$")
 
 
 @dataclass(frozen=True, kw_only=True)
 class ApprovalsSettings(FunctionSettings):
     proposals_table: str = variable("PROPOSALS_TABLE_NAME")
     secret_arn: str = variable("SLACK_SECRET_ARN")
-    # Slack user IDs allowed to approve (the approver_ids setting).
+    # Slack users and user groups allowed to approve (the approver_ids setting).
     approver_ids: tuple[str, ...] = variable(
         "APPROVER_IDS",
-        parse=comma_separated(lambda u: bool(_SLACK_USER.match(u)), expected="Slack user IDs"),
+        parse=comma_separated(
+            lambda u: bool(_SLACK_APPROVER.match(u)), expected="Slack user or user group IDs"
+        ),
     )
     # Slack's Web API; tests point it at a local server. Lambda uses the default.
     slack_api_url: str = variable("SLACK_API_URL", default="https://slack.com/api/")

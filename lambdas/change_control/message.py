@@ -8,6 +8,7 @@ Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks/section-bloc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +18,7 @@ from opsagent_shared.money import money
 HEADER_CHARS = 150
 FIELD_CHARS = 2_000
 TEXT_CHARS = 3_000
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 def approval_message(proposal: Proposal) -> dict[str, Any]:
@@ -93,8 +95,9 @@ def outcome_message(
     after: Mapping[str, Any] | None = None,
     follow_up: str = "",
 ) -> dict[str, Any]:
-    """The approval message once handled: what happened, by whom, before and after; no buttons."""
-    lines = [f"*{_escape(headline)}* by <@{_escape(by)}>", _escape(proposal.summary)]
+    """The approval message once handled: what happened, by whom, before and after; no buttons.
+    `by` is a Slack user ID (shown as a mention) or a name such as "agent" (shown as text)."""
+    lines = [f"*{_escape(headline)}* by {_who(by)}", _escape(proposal.summary)]
     if before is not None and after is not None:
         lines.append(f"Before: `{_escape(_pairs(before))}`\nAfter: `{_escape(_pairs(after))}`")
     if follow_up:
@@ -112,6 +115,10 @@ def outcome_message(
             },
         ],
     }
+
+
+def _who(by: str) -> str:
+    return f"<@{by}>" if _SLACK_USER.match(by) else _escape(by)
 
 
 def _pairs(values: Mapping[str, Any]) -> str:

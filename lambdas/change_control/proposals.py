@@ -3,6 +3,10 @@
 States: pending -> executing -> executed | failed; pending -> rejected | cancelled | expired.
 Only `decide` says when a pending proposal may run; the store's conditional write from pending
 to executing makes "at most once" hold even when two clicks or a retry race.
+
+A proposal left in executing (the approvals function timed out or crashed after claiming it) is
+never run again by itself: nobody knows whether the change happened. Once it has been executing
+longer than the function can run, a click is told so, and what to check, instead.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import json
 import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -29,6 +33,9 @@ class Status(StrEnum):
 
 
 APPROVE, REJECT = "approve", "reject"
+# The approvals function's timeout (infra.slack_app.APPROVALS_TIMEOUT; a test compares): a
+# proposal executing longer than this was interrupted, not slow.
+APPROVALS_TIMEOUT = timedelta(seconds=120)
 
 
 @dataclass(frozen=True)
@@ -97,12 +104,19 @@ def decide(
     approvers: Collection[str],
     now: datetime,
     current_fingerprint: str | None,
+    interrupted_after: timedelta = APPROVALS_TIMEOUT,
 ) -> Decision:
-    """The approval rules, in the order a person would want to hear them."""
+    """The approval rules, in the order a person would want to hear them. A proposal executing
+    for `interrupted_after` or longer is said to be interrupted (see the module docstring)."""
     if click.user not in approvers:
         return Decision("refuse", "only the configured approvers can approve or reject changes")
     if proposal is None:
         return Decision("refuse", f"proposal {click.proposal_id} does not exist")
+    if proposal.status is Status.EXECUTING:
+        since = executing_since(proposal)
+        if since is not None and now - since < interrupted_after:
+            return Decision("refuse", f"proposal {proposal.proposal_id} is already being handled")
+        return Decision("refuse", _interrupted(proposal, since))
     if proposal.status is not Status.PENDING:
         return Decision("refuse", f"proposal {proposal.proposal_id} is already {proposal.status}")
     if now >= proposal.expires_at:
@@ -123,6 +137,30 @@ def decide(
             f"{proposal.resource.id} changed since the proposal; ask the agent for a new one",
         )
     return Decision("execute")
+
+
+def executing_since(proposal: Proposal) -> datetime | None:
+    """When the proposal was claimed for execution (its audit trail's last such event)."""
+    for event in reversed(proposal.history):
+        if event.get("status") == Status.EXECUTING:
+            try:
+                claimed = datetime.fromisoformat(event["at"])
+            except (KeyError, ValueError):
+                return None
+            return claimed if claimed.tzinfo else claimed.replace(tzinfo=UTC)
+    return None
+
+
+def _interrupted(proposal: Proposal, since: datetime | None) -> str:
+    when = "an unrecorded time" if since is None else f"{since:%Y-%m-%d %H:%M:%S} UTC"
+    resource = proposal.resource
+    return (
+        f"proposal {proposal.proposal_id} has been executing since {when}, so it was probably "
+        "interrupted, and it will not run again by itself: nobody knows whether the change "
+        f"happened. Check {resource.kind} {resource.id} in {resource.region}, the approvals "
+        "function's logs around that time, and the proposal's audit trail; to try again, ask "
+        "the agent for a new proposal"
+    )
 
 
 def with_event(

@@ -146,11 +146,11 @@ def test_outputs_give_the_manifest_urls_and_the_secret_command(chat: Template) -
 def test_only_the_approvals_role_may_change_anything_and_only_guarded_volumes(
     chat: Template, stacks: dict[str, cdk.Stack]
 ) -> None:
-    from change_control.resources import GUARD_TAG as RUNTIME_GUARD_TAG
+    from change_control.guard import DEFAULT_GUARD_TAG
 
     from infra.slack_app import GUARD_TAG
 
-    assert GUARD_TAG == RUNTIME_GUARD_TAG
+    assert DEFAULT_GUARD_TAG.partition("=")[0] == GUARD_TAG
     mutating = {"ec2:ModifyVolume"}
     holders = []
     for stack in stacks.values():
@@ -182,3 +182,11 @@ def test_the_approvals_function_reads_clicks_one_at_a_time_reporting_failures(
     assert stream["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert stream["MaximumRetryAttempts"] == 3
     assert "AnnouncerDeadLetters" in json.dumps(stream["DestinationConfig"])
+
+
+def test_interrupted_means_executing_longer_than_the_approvals_function_can_run() -> None:
+    from change_control.proposals import APPROVALS_TIMEOUT as RUNTIME_TIMEOUT
+
+    from infra.slack_app import APPROVALS_TIMEOUT
+
+    assert RUNTIME_TIMEOUT.total_seconds() == APPROVALS_TIMEOUT.to_seconds()

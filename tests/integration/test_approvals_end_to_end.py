@@ -16,10 +16,12 @@ from typing import Any
 import boto3
 import pytest
 from approvals import handler as approvals
+from approvals.approvers import COULD_NOT_CHECK
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
+from change_control.guard import DEFAULT_GUARD_TAG
 from change_control.proposals import Proposal, Resource, Status, fingerprint, new_id
-from change_control.resources import GUARD_TAG, volume_state
+from change_control.resources import volume_state
 from change_control.store import ProposalStore
 from moto import mock_aws
 from slack_ingress import handler as ingress
@@ -30,7 +32,10 @@ from tests.conftest import FakeLambdaContext
 from tests.slack import SIGNING_SECRET, LocalSlack, button_click, http_event, signed_headers
 
 APPROVER = "U0APPROVER"
+ON_CALL = "S0ONCALL01"  # a Slack user group of approvers
+ON_CALL_MEMBER = "U0ONCALLMEMBER"
 REGION = "us-east-1"
+GUARD_TAG = DEFAULT_GUARD_TAG.partition("=")[0]
 
 
 def _table(dynamodb: Any, name: str) -> None:
@@ -114,6 +119,7 @@ def world(lambda_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     DEFAULT_PROVIDERS.clear()
     aws.client.cache_clear()
     aws.quick_client.cache_clear()
+    approvals.group_members.clear()
     with mock_aws(), LocalSlack() as slack:
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         sqs = boto3.client("sqs", region_name=REGION)
@@ -298,3 +304,103 @@ def test_slack_down_after_the_change_is_logged_not_retried(world: World) -> None
     stored = world.store.get(proposal.proposal_id)
     assert stored is not None
     assert stored.status is Status.EXECUTED
+
+
+@pytest.fixture
+def on_call(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
+    """The approvers are one listed user and the on-call user group."""
+    monkeypatch.setenv("APPROVER_IDS", f"{APPROVER},{ON_CALL}")
+    world.slack.groups[ON_CALL] = [ON_CALL_MEMBER, "W0ONCALLOTHER"]
+    return world
+
+
+def _group_lookups(world: World) -> list[dict[str, Any]]:
+    return [body for method, body in world.slack.calls if method == "usergroups.users.list"]
+
+
+def test_a_member_of_an_approver_group_approves_and_the_change_runs(on_call: World) -> None:
+    proposal = on_call.propose()
+    assert on_call.click(proposal, user=ON_CALL_MEMBER) == {"batchItemFailures": []}
+    assert on_call.volume_type() == "gp3"
+    stored = on_call.store.get(proposal.proposal_id)
+    assert stored is not None
+    assert stored.status is Status.EXECUTED
+    assert stored.history[0]["by"] == ON_CALL_MEMBER
+    ((lookup,),) = [_group_lookups(on_call)]
+    # As slack_sdk sends it: a form body with the group, the bot token in the header.
+    assert (lookup["usergroup"], lookup["_authorization"]) == (ON_CALL, "Bearer xoxb-test")
+    assert on_call.slack.methods() == ["usergroups.users.list", "chat.update", "chat.update"]
+
+
+def test_someone_outside_the_groups_is_refused_and_nothing_changes(on_call: World) -> None:
+    proposal = on_call.propose()
+    on_call.click(proposal, user="U0STRANGER")
+    assert on_call.volume_type() == "gp2"
+    stored = on_call.store.get(proposal.proposal_id)
+    assert stored is not None
+    assert stored.status is Status.PENDING
+    assert on_call.slack.methods() == ["usergroups.users.list", "chat.postEphemeral"]
+    assert "only the configured approvers" in on_call.slack.calls[-1][1]["text"]
+
+
+@pytest.mark.parametrize("slack_error", ["internal_error", "no_such_subteam", "missing_scope"])
+def test_a_group_slack_cannot_answer_for_refuses_the_click_and_claims_nothing(
+    on_call: World, slack_error: str
+) -> None:
+    on_call.slack.fail["usergroups.users.list"] = slack_error
+    proposal = on_call.propose()
+    assert on_call.click(proposal, user=ON_CALL_MEMBER) == {"batchItemFailures": []}
+    assert on_call.volume_type() == "gp2"
+    stored = on_call.store.get(proposal.proposal_id)
+    assert stored is not None
+    assert (stored.status, stored.history) == (Status.PENDING, ())
+    assert on_call.slack.methods() == ["usergroups.users.list", "chat.postEphemeral"]
+    told = on_call.slack.calls[-1][1]
+    assert (told["user"], told["text"]) == (ON_CALL_MEMBER, f"Not done: {COULD_NOT_CHECK}.")
+
+
+def test_a_listed_approver_needs_no_group_lookup_even_when_slack_cannot_answer(
+    on_call: World,
+) -> None:
+    on_call.slack.fail["usergroups.users.list"] = "internal_error"
+    proposal = on_call.propose()
+    on_call.click(proposal, user=APPROVER)
+    assert on_call.volume_type() == "gp3"
+    assert _group_lookups(on_call) == []
+
+
+def test_a_burst_of_clicks_asks_slack_for_the_group_once(on_call: World) -> None:
+    first, second = on_call.propose(), on_call.propose()
+    on_call.click(first, user=ON_CALL_MEMBER, action="reject")
+    on_call.click(second, user=ON_CALL_MEMBER)
+    assert on_call.volume_type() == "gp3"
+    assert [p.status for p in map(on_call.store.get, (first.proposal_id, second.proposal_id))] == [
+        Status.REJECTED,
+        Status.EXECUTED,
+    ]
+    assert len(_group_lookups(on_call)) == 1
+
+
+def test_slack_rate_limiting_the_lookup_is_retried_after_its_retry_after(on_call: World) -> None:
+    on_call.slack.rate_limited["usergroups.users.list"] = 1
+    proposal = on_call.propose()
+    on_call.click(proposal, user=ON_CALL_MEMBER)
+    assert on_call.volume_type() == "gp3"
+    assert len(_group_lookups(on_call)) == 2
+
+
+def test_a_click_on_a_proposal_stuck_executing_says_what_to_check_and_runs_nothing(
+    world: World,
+) -> None:
+    claimed = datetime.now(UTC) - timedelta(minutes=10)
+    event = {"status": "executing", "by": APPROVER, "at": claimed.isoformat(), "note": ""}
+    proposal = world.propose(status=Status.EXECUTING, history=(event,))
+    world.click(proposal)
+    assert world.volume_type() == "gp2"
+    ((method, told),) = world.slack.calls
+    assert method == "chat.postEphemeral"
+    assert f"executing since {claimed:%Y-%m-%d %H:%M:%S} UTC" in told["text"]
+    assert "ask the agent for a new proposal" in told["text"]
+    stored = world.store.get(proposal.proposal_id)
+    assert stored is not None
+    assert (stored.status, len(stored.history)) == (Status.EXECUTING, 1)

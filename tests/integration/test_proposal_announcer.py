@@ -11,7 +11,7 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
-from change_control.proposals import Status
+from change_control.proposals import Proposal, Status, with_event
 from change_control.store import ProposalStore
 from moto import mock_aws
 from proposal_announcer import handler
@@ -19,9 +19,10 @@ from proposal_announcer import handler
 from opsagent_shared import aws
 from tests.conftest import FakeLambdaContext
 from tests.slack import LocalSlack
-from tests.unit.test_change_control import PROPOSAL
+from tests.unit.test_change_control import NOW, PROPOSAL
 
 CHANNEL = "C0APPROVALS"
+POSTED = replace(PROPOSAL, channel=CHANNEL, message_ts="1700000000.000100")
 
 
 def _stream_event(*records: tuple[str, dict[str, Any]]) -> dict[str, Any]:
@@ -120,6 +121,69 @@ def test_slack_down_fails_the_record_so_the_stream_retries_it(
     ProposalStore(dynamodb, table="proposals").add(PROPOSAL)
     event = _stream_event(
         ("INSERT", ProposalStore.item(PROPOSAL)), ("MODIFY", ProposalStore.item(PROPOSAL))
+    )
+    result = handler.lambda_handler(event, FakeLambdaContext())
+    assert result == {"batchItemFailures": [{"itemIdentifier": "1"}]}
+
+
+def _cancelled(proposal: Proposal = POSTED, *, note: str = "the team keeps gp2 here") -> Proposal:
+    """As the cost-actions tool cancels: a move from pending, with an event by "agent"."""
+    return with_event(proposal, Status.CANCELLED, who="agent", when=NOW, note=note)
+
+
+def test_a_cancelled_proposal_has_its_message_updated_once_without_buttons(
+    table: tuple[Any, LocalSlack],
+) -> None:
+    _, slack = table
+    event = _stream_event(("MODIFY", ProposalStore.item(_cancelled())))
+    assert handler.lambda_handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
+    ((method, body),) = slack.calls
+    assert (method, body["channel"], body["ts"]) == ("chat.update", CHANNEL, POSTED.message_ts)
+    assert body["text"] == f"Cancelled: {PROPOSAL.summary}"
+    blocks = json.dumps(body["blocks"])
+    assert '"actions"' not in blocks  # no buttons left to click
+    assert "by agent" in blocks  # text, not a mention of a user called "agent"
+    assert "the team keeps gp2 here" in blocks
+    assert "Nothing was changed." in blocks
+
+
+def test_only_the_move_from_pending_to_cancelled_updates_the_message(
+    table: tuple[Any, LocalSlack],
+) -> None:
+    _, slack = table
+    executing = with_event(POSTED, Status.EXECUTING, who="U0APPROVER", when=NOW)
+    not_from_pending = replace(
+        executing,
+        status=Status.CANCELLED,
+        history=(*executing.history, _cancelled().history[-1]),
+    )
+    event = _stream_event(
+        ("INSERT", ProposalStore.item(_cancelled())),  # not a move
+        ("MODIFY", ProposalStore.item(_cancelled(PROPOSAL))),  # no message to update
+        ("MODIFY", ProposalStore.item(replace(POSTED, status=Status.CANCELLED))),  # no event
+        ("MODIFY", ProposalStore.item(not_from_pending)),
+        ("MODIFY", ProposalStore.item(with_event(POSTED, Status.REJECTED, who="U1", when=NOW))),
+    )
+    assert handler.lambda_handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
+    assert slack.calls == []
+
+
+def test_an_expired_proposal_is_shown_expired(table: tuple[Any, LocalSlack]) -> None:
+    _, slack = table
+    expired = with_event(POSTED, Status.EXPIRED, who="scheduler", when=NOW)
+    event = _stream_event(("MODIFY", ProposalStore.item(expired)))
+    assert handler.lambda_handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
+    ((method, body),) = slack.calls
+    assert (method, body["text"]) == ("chat.update", f"Expired: {PROPOSAL.summary}")
+
+
+def test_slack_down_fails_the_cancellation_record_so_the_stream_retries_it(
+    table: tuple[Any, LocalSlack],
+) -> None:
+    _, slack = table
+    slack.fail["chat.update"] = "internal_error"
+    event = _stream_event(  # with one ignored record: a batch where all fail raises instead
+        ("MODIFY", ProposalStore.item(_cancelled())), ("MODIFY", ProposalStore.item(POSTED))
     )
     result = handler.lambda_handler(event, FakeLambdaContext())
     assert result == {"batchItemFailures": [{"itemIdentifier": "1"}]}

@@ -19,6 +19,7 @@ from change_control.message import (
     outcome_message,
 )
 from change_control.proposals import (
+    APPROVALS_TIMEOUT,
     APPROVE,
     REJECT,
     Click,
@@ -107,6 +108,61 @@ def test_every_other_click_is_refused_with_its_reason(
     )
     assert decision.outcome == "refuse"
     assert reason in decision.reason
+
+
+def _claimed(at: datetime) -> Proposal:
+    return with_event(PROPOSAL, Status.EXECUTING, who="U0APPROVER", when=at)
+
+
+@given(
+    running_for=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=30)),
+    interrupted_after=st.timedeltas(min_value=timedelta(seconds=1), max_value=timedelta(hours=1)),
+    action=st.sampled_from([APPROVE, REJECT]),
+)
+def test_an_executing_proposal_is_never_run_again_and_a_long_one_is_called_interrupted(
+    running_for: timedelta, interrupted_after: timedelta, action: str
+) -> None:
+    decision = decide(
+        _claimed(NOW),
+        click(action),
+        approvers=APPROVERS,
+        now=NOW + running_for,
+        current_fingerprint=PROPOSAL.fingerprint,
+        interrupted_after=interrupted_after,
+    )
+    assert decision.outcome == "refuse"
+    if running_for < interrupted_after:
+        assert decision.reason == f"proposal {PROPOSAL.proposal_id} is already being handled"
+    else:
+        assert "executing since 2026-11-21 03:00:00 UTC" in decision.reason
+        assert "probably interrupted" in decision.reason
+        for what_to_check in ("vol-0abc", "us-east-1", "logs", "audit trail", "new proposal"):
+            assert what_to_check in decision.reason
+
+
+@given(st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=2)))
+def test_by_default_executing_past_the_approvals_timeout_means_interrupted(
+    running_for: timedelta,
+) -> None:
+    decision = decide(
+        _claimed(NOW),
+        click(),
+        approvers=APPROVERS,
+        now=NOW + running_for,
+        current_fingerprint=PROPOSAL.fingerprint,
+    )
+    assert ("probably interrupted" in decision.reason) is (running_for >= APPROVALS_TIMEOUT)
+
+
+def test_an_executing_proposal_without_its_claim_recorded_is_called_interrupted() -> None:
+    decision = decide(
+        replace(PROPOSAL, status=Status.EXECUTING),
+        click(),
+        approvers=APPROVERS,
+        now=NOW,
+        current_fingerprint=PROPOSAL.fingerprint,
+    )
+    assert "executing since an unrecorded time, so it was probably interrupted" in decision.reason
 
 
 def test_a_rejection_needs_an_approver_and_a_pending_unexpired_proposal_only() -> None:
@@ -234,3 +290,14 @@ def test_of_two_racing_moves_out_of_pending_exactly_one_wins(store: ProposalStor
     assert store.move(rejected, expected=Status.PENDING) is False
     assert store.get(PROPOSAL.proposal_id) == executing
     assert store.get("prop-missing") is None
+
+
+@pytest.mark.parametrize(
+    ("by", "shown"),
+    [("U0APPROVER", "by <@U0APPROVER>"), ("agent", "by agent"), ("<!here>", "by &lt;!here&gt;")],
+)
+def test_who_handled_it_is_a_mention_for_a_user_and_plain_text_otherwise(
+    by: str, shown: str
+) -> None:
+    message = outcome_message(PROPOSAL, headline="Cancelled", by=by)
+    assert shown in message["blocks"][0]["text"]["text"]

@@ -32,6 +32,7 @@ def test_the_app_has_the_postmortem_shortcut_and_only_the_scopes_it_uses() -> No
     assert (shortcut["type"], shortcut["callback_id"]) == ("message", "create_postmortem")
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert "commands" in scopes  # message shortcuts need it
+    assert "usergroups:read" in scopes  # approver groups: usergroups.users.list (approvals)
     assert not {s for s in scopes if s.endswith(":write")} - {"chat:write"}
     assert manifest["settings"]["socket_mode_enabled"] is False
 
