@@ -34,16 +34,29 @@ class ProposalStore:
             ).get("Item")
         return None if item is None else from_document(item["document"]["S"])
 
-    def move(self, proposal: Proposal, *, expected: Status) -> bool:
-        """Write `proposal` (in its new status) only if the stored one is still `expected`:
-        of two clicks or two retries, exactly one wins."""
+    def move(
+        self, proposal: Proposal, *, expected: Status, message_ts_was: str | None = None
+    ) -> bool:
+        """Write `proposal` (in its new status) only if the stored one is still `expected` and
+        still points at the Slack message the writer read (`message_ts_was`, by default the
+        proposal's own): of two clicks or two retries exactly one wins, and a writer holding a
+        copy read before the announcer recorded the message cannot blank it."""
+        was = proposal.message_ts if message_ts_was is None else message_ts_was
+        same_message = (
+            "(attribute_not_exists(message_ts) OR message_ts = :ts)"
+            if not was
+            else "message_ts = :ts"
+        )
         try:
             self._client.put_item(
                 TableName=self._table,
                 Item=self.item(proposal),
-                ConditionExpression="#status = :expected",
+                ConditionExpression=f"#status = :expected AND {same_message}",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":expected": {"S": str(expected)}},
+                ExpressionAttributeValues={
+                    ":expected": {"S": str(expected)},
+                    ":ts": {"S": was},
+                },
             )
         except aws.errors() as error:
             if aws.error_code(error) == "ConditionalCheckFailedException":
@@ -98,5 +111,6 @@ class ProposalStore:
             "forget_at": {"N": str(forget_at)},
             # For the by-status index and its filters (ISO 8601 UTC sorts as time).
             "created_at": {"S": proposal.created_at.isoformat()},
+            "message_ts": {"S": proposal.message_ts},
             "expires_at": {"S": proposal.expires_at.isoformat()},
         }

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
-from change_control.proposals import Proposal, Status, with_event
+from change_control.proposals import APPROVALS_TIMEOUT, Proposal, Status, with_event
 
 from change_proposals.drafting import public
 from opsagent_shared.errors import BadRequest
@@ -26,14 +26,16 @@ LISTABLE = (
     EXPIRED,
     ALL,
 )
-# An approval runs within the approvals function's timeout (infra/slack_app.py, 120 s); a
-# proposal executing for longer was interrupted, and is never re-run by itself.
-INTERRUPTED_AFTER = timedelta(seconds=120)
+# An approval runs within the approvals function's timeout; a proposal executing for longer
+# was interrupted, and is never re-run by itself (the same rule a click meets in `decide`).
+INTERRUPTED_AFTER = APPROVALS_TIMEOUT
 
 
 class Store(Protocol):
     def get(self, proposal_id: str) -> Proposal | None: ...
-    def move(self, proposal: Proposal, *, expected: Status) -> bool: ...
+    def move(
+        self, proposal: Proposal, *, expected: Status, message_ts_was: str | None = None
+    ) -> bool: ...
     def by_status(
         self,
         status: Status,
@@ -74,7 +76,7 @@ def shown_status(proposal: Proposal, now: datetime) -> str:
         return EXPIRED
     if proposal.status is Status.EXECUTING and proposal.history:
         since = datetime.fromisoformat(proposal.history[-1]["at"])
-        if now - since > INTERRUPTED_AFTER:
+        if now - since >= INTERRUPTED_AFTER:
             return "executing (interrupted?)"
     return str(proposal.status)
 
@@ -108,16 +110,28 @@ def render_list(
     return tool_response(summary=summary, items=items, total_count=len(items), notes=notes, top=top)
 
 
+CANCEL_ATTEMPTS = 3
+
+
 def run_cancel(*, proposal_id: str, reason: str, store: Store, now: datetime) -> dict[str, Any]:
-    proposal = store.get(proposal_id)
-    cancelled = cancellation(proposal, proposal_id=proposal_id, reason=reason, now=now)
-    if not store.move(cancelled, expected=Status.PENDING):
-        raise BadRequest(f"{proposal_id} was handled a moment ago; list it to see how")
-    return tool_response(
-        summary=f"Cancelled proposal {proposal_id}: {cancelled.summary}. Nothing was changed.",
-        items=[public(cancelled)],
-        notes=["Its approval message in Slack now says it was cancelled."],
-    )
+    """Cancel from a fresh read; if the announcer recorded the message (or anything else
+    moved) between the read and the write, read again, so its Slack message is kept."""
+    for _ in range(CANCEL_ATTEMPTS):
+        proposal = store.get(proposal_id)
+        cancelled = cancellation(proposal, proposal_id=proposal_id, reason=reason, now=now)
+        if store.move(cancelled, expected=Status.PENDING):
+            return tool_response(
+                summary=(
+                    f"Cancelled proposal {proposal_id}: {cancelled.summary}. Nothing was changed."
+                ),
+                items=[public(cancelled)],
+                notes=(
+                    ["Its approval message in Slack now says it was cancelled."]
+                    if cancelled.message_ts
+                    else []
+                ),
+            )
+    raise BadRequest(f"{proposal_id} is changing right now; list it in a moment to see how")
 
 
 def cancellation(

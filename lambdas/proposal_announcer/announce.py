@@ -21,7 +21,10 @@ from change_control.proposals import Proposal, Status, from_document
 
 
 class Store(Protocol):
-    def move(self, proposal: Proposal, *, expected: Status) -> bool: ...
+    def get(self, proposal_id: str) -> Proposal | None: ...
+    def move(
+        self, proposal: Proposal, *, expected: Status, message_ts_was: str | None = None
+    ) -> bool: ...
 
 
 class Poster(Protocol):
@@ -30,6 +33,10 @@ class Poster(Protocol):
 
 class Updater(Protocol):
     def update(self, channel: str, ts: str, message: Mapping[str, Any]) -> None: ...
+
+
+class Slack(Poster, Updater, Protocol):
+    """Posts and updates messages."""
 
 
 # The moves out of pending that the approvals function does not report itself, and their
@@ -76,12 +83,31 @@ def to_close(event_name: str, new_image: Mapping[str, Any] | None) -> Closed | N
     return Closed(proposal, headline, by=str(last.get("by", "")), note=str(last.get("note", "")))
 
 
-def announce(proposal: Proposal, *, channel: str, slack: Poster, store: Store) -> str:
-    """Post the approval message and remember where it is; what became of it."""
+def announce(proposal: Proposal, *, channel: str, slack: Slack, store: Store) -> str:
+    """Post the approval message and remember where it is; what became of it.
+
+    A proposal cancelled between its insert and this post (the stream is seconds behind) is
+    found when its message cannot be recorded: the message just posted is closed at once, so
+    no buttons stay on something that can no longer run."""
     ts = slack.post(channel, approval_message(proposal))
     posted = replace(proposal, channel=channel, message_ts=ts)
-    # Still pending: nobody can click a message that did not exist a moment ago.
-    return "posted" if store.move(posted, expected=Status.PENDING) else "posted-unrecorded"
+    if store.move(posted, expected=Status.PENDING, message_ts_was=""):
+        return "posted"
+    current = store.get(proposal.proposal_id)
+    headline = CLOSED_WHILE_PENDING.get(current.status) if current is not None else None
+    if current is None or headline is None or not current.history:
+        return "posted-unrecorded"
+    last = current.history[-1]
+    close(
+        Closed(
+            replace(current, channel=channel, message_ts=ts),
+            headline,
+            by=str(last.get("by", "")),
+            note=str(last.get("note", "")),
+        ),
+        slack=slack,
+    )
+    return "posted-closed"
 
 
 def close(closed: Closed, *, slack: Updater) -> str:

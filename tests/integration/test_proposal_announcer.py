@@ -187,3 +187,41 @@ def test_slack_down_fails_the_cancellation_record_so_the_stream_retries_it(
     )
     result = handler.lambda_handler(event, FakeLambdaContext())
     assert result == {"batchItemFailures": [{"itemIdentifier": "1"}]}
+
+
+def test_a_proposal_cancelled_before_it_was_posted_has_the_new_message_closed_at_once(
+    table: tuple[Any, LocalSlack],
+) -> None:
+    dynamodb, slack = table
+    store = ProposalStore(dynamodb, table="proposals")
+    store.add(PROPOSAL)
+    inserted = ProposalStore.item(PROPOSAL)  # the stream's copy: pending, not yet posted
+    assert store.move(_cancelled(PROPOSAL), expected=Status.PENDING)  # cancelled meanwhile
+    result = handler.lambda_handler(_stream_event(("INSERT", inserted)), FakeLambdaContext())
+    assert result == {"batchItemFailures": []}
+    (post, update) = slack.calls
+    assert post[0] == "chat.postMessage"
+    assert update[0] == "chat.update"
+    assert update[1]["ts"] == "1700000000.000900"  # the message just posted
+    assert '"actions"' not in json.dumps(update[1]["blocks"])
+    stored = store.get(PROPOSAL.proposal_id)
+    assert stored is not None
+    assert stored.status is Status.CANCELLED
+
+
+def test_a_writer_holding_a_copy_read_before_the_message_was_recorded_cannot_blank_it(
+    table: tuple[Any, LocalSlack],
+) -> None:
+    dynamodb, _ = table
+    store = ProposalStore(dynamodb, table="proposals")
+    store.add(PROPOSAL)
+    stale = store.get(PROPOSAL.proposal_id)
+    assert stale is not None
+    assert store.move(POSTED, expected=Status.PENDING, message_ts_was="")  # the announcer
+    assert not store.move(_cancelled(stale), expected=Status.PENDING)  # refused: stale copy
+    fresh = store.get(PROPOSAL.proposal_id)
+    assert fresh is not None
+    assert store.move(_cancelled(fresh), expected=Status.PENDING)
+    kept = store.get(PROPOSAL.proposal_id)
+    assert kept is not None
+    assert (kept.status, kept.message_ts) == (Status.CANCELLED, POSTED.message_ts)
