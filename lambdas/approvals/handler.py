@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -41,6 +42,12 @@ def record_handler(record: SQSRecord) -> str:
         state_of=lambda proposal: current_state(proposal.resource),
         slack=slack,
         approvers=frozenset(config.approver_ids),
+        limits=approve.Limits(
+            guard=config.guard,
+            purchases_enabled=config.purchases_enabled,
+            max_monthly_commitment=config.max_monthly_commitment_usd,
+            proposal_ttl=timedelta(hours=config.proposal_ttl_hours),
+        ),
         now=clock.now(),
         clock=clock.now,
     )

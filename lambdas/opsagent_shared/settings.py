@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, Self, TypeVar
 
 from opsagent_shared.errors import ConfigurationError
@@ -48,6 +49,32 @@ def integer(*, minimum: int, maximum: int) -> Parser:
         if not minimum <= value <= maximum:
             raise ValueError(f"is outside {minimum}..{maximum}")
         return value
+
+    return parse
+
+
+def boolean(raw: str) -> bool:
+    """'true' or 'false' (any case), as infra writes a bool; nothing else, so a typo such as
+    'ture' is an error rather than a silent False."""
+    value = raw.strip().lower()
+    if value not in ("true", "false"):
+        raise ValueError("is not true or false")
+    return value == "true"
+
+
+def decimal(*, minimum: Decimal, maximum: Decimal) -> Parser:
+    """A finite decimal number within `minimum`..`maximum` (money: never a float)."""
+
+    def parse(raw: str) -> Decimal:
+        try:
+            value = Decimal(raw.strip())
+        except InvalidOperation:
+            raise ValueError("is not a number") from None
+        if not value.is_finite():
+            raise ValueError("is not a finite number")
+        if not minimum <= value <= maximum:
+            raise ValueError(f"is outside {minimum}..{maximum}")
+        return value + 0  # '-0' -> '0'
 
     return parse
 

@@ -18,8 +18,9 @@ import pytest
 from approvals import handler as approvals
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
+from change_control.guard import DEFAULT_GUARD_TAG, parse_guard_tag
 from change_control.proposals import Proposal, Resource, Status, fingerprint, new_id
-from change_control.resources import GUARD_TAG, volume_state
+from change_control.resources import volume_state
 from change_control.store import ProposalStore
 from moto import mock_aws
 from slack_ingress import handler as ingress
@@ -30,6 +31,7 @@ from tests.conftest import FakeLambdaContext
 from tests.slack import SIGNING_SECRET, LocalSlack, button_click, http_event, signed_headers
 
 APPROVER = "U0APPROVER"
+GUARD = parse_guard_tag(DEFAULT_GUARD_TAG)
 REGION = "us-east-1"
 
 
@@ -130,7 +132,7 @@ def world(lambda_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
             Size=100,
             VolumeType="gp2",
             TagSpecifications=[
-                {"ResourceType": "volume", "Tags": [{"Key": GUARD_TAG, "Value": "true"}]}
+                {"ResourceType": "volume", "Tags": [{"Key": GUARD.key, "Value": GUARD.value}]}
             ],
         )
         for name, value in {
@@ -234,7 +236,7 @@ def test_refusals_leave_the_account_unchanged_and_tell_only_the_clicker(
 ) -> None:
     user = APPROVER
     if setup == "untagged":
-        world.ec2.delete_tags(Resources=[world.volume_id], Tags=[{"Key": GUARD_TAG}])
+        world.ec2.delete_tags(Resources=[world.volume_id], Tags=[{"Key": GUARD.key}])
         proposal = world.propose()
     elif setup == "stranger":
         user = "U0STRANGER"
