@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
@@ -15,8 +16,10 @@ from opsagent_shared.regions import ScanSettings
 from opsagent_shared.settings import (
     FunctionSettings,
     InvalidSettings,
+    boolean,
     cold_start,
     comma_separated,
+    decimal,
     integer,
     variable,
 )
@@ -144,3 +147,24 @@ def test_region_workers_see_the_call_scope(monkeypatch: pytest.MonkeyPatch) -> N
         scan = regions.scan_regions(["a-1", "b-2"], work)
     assert scan.notes == []
     assert seen == {"a-1": "eu-west-1", "b-2": "eu-west-1"}
+
+
+def test_booleans_are_true_or_false_and_nothing_else() -> None:
+    assert (boolean(" TRUE "), boolean("false")) == (True, False)
+    for typo in ("ture", "1", "yes", ""):
+        with pytest.raises(ValueError, match="is not true or false"):
+            boolean(typo)
+
+
+@given(st.decimals(min_value=0, max_value=10_000_000, allow_nan=False, places=2))
+def test_decimals_in_range_round_trip(value: Decimal) -> None:
+    parse = decimal(minimum=Decimal(0), maximum=Decimal(10_000_000))
+    assert parse(str(value)) == value
+
+
+def test_decimals_outside_the_range_or_not_numbers_are_named() -> None:
+    parse = decimal(minimum=Decimal(0), maximum=Decimal(100))
+    assert str(parse("-0")) == "0"
+    for raw, wrong in (("100.01", "outside"), ("abc", "not a number"), ("Infinity", "finite")):
+        with pytest.raises(ValueError, match=wrong):
+            parse(raw)
