@@ -102,11 +102,14 @@ def handle(
         if proposal.action not in executors:
             _tell(slack, click, f"Not done: no executor for {proposal.action}.")
             return "refused"
-        state = state_of(proposal)
         # Refused before anything is claimed, so the proposal stays pending: tag the resource
         # (or change the settings) and click again. The tag is part of the fingerprint, so
-        # resources are tagged before a proposal is asked for.
-        refusal = _refusal(proposal, state, limits)
+        # resources are tagged before a proposal is asked for. A purchase the limits forbid
+        # without reading anything is refused before any AWS call.
+        refusal = "" if _needs_state(proposal, limits) else _refusal(proposal, None, limits)
+        if not refusal:
+            state = state_of(proposal)
+            refusal = _refusal(proposal, state, limits)
         if refusal:
             _tell(slack, click, f"Not done: {refusal}.")
             return "refused"
@@ -193,6 +196,15 @@ def handle(
         follow_up=_follow_up("", undo_id, done.revert),
     )
     return _outcome("executed" + _suffix(undo_problem), reported)
+
+
+def _needs_state(proposal: Proposal, limits: Limits) -> bool:
+    """Whether the limits can be checked only with the resource's state: a change (its guard
+    tag), or a Reserved Instances purchase (its hourly price is the offering's)."""
+    kind = proposal.resource.kind
+    return kind not in PURCHASE_KINDS or (
+        limits.purchases_enabled and kind == Kind.RESERVED_INSTANCES
+    )
 
 
 def _refusal(proposal: Proposal, state: Mapping[str, Any] | None, limits: Limits) -> str:
