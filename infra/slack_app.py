@@ -14,6 +14,8 @@ stack prints; functions read it at run time, never from their environment.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import aws_cdk as cdk
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -218,12 +220,52 @@ class SlackApp(Construct):
 
 APPROVALS_PACKAGE_DIR = REPO_ROOT / "lambdas" / "approvals"
 ANNOUNCER_PACKAGE_DIR = REPO_ROOT / "lambdas" / "proposal_announcer"
-GUARD_TAG = "opsagent:allow-changes"  # change_control.resources.GUARD_TAG (a test compares)
 # Above the AWS boundary's worst case for one call (3 x (3 s + 10 s)); a run makes about nine.
 APPROVALS_TIMEOUT = cdk.Duration.seconds(120)
-# What the approvals executors call, each limited to resources carrying the guard tag.
-GUARDED_CHANGES = {"ec2:ModifyVolume": "volume"}
-CHANGE_READS = ("ec2:DescribeVolumes",)
+# What the approvals executors change, each action on its own resource type, and held to the
+# guard tag (when it is required) by the tag condition key each service documents:
+# EC2 `aws:ResourceTag/<key>` (the Service Authorization Reference for EC2), Auto Scaling
+# `autoscaling:ResourceTag/<key>` for group actions
+# (https://docs.aws.amazon.com/autoscaling/ec2/userguide/tag-security.html).
+GUARDED_CHANGES = {
+    "ec2:ModifyVolume": "volume",
+    "ec2:StopInstances": "instance",
+    "ec2:StartInstances": "instance",
+    "ec2:ReleaseAddress": "elastic-ip",
+    # The arm64 move; the proposer requires the launch template to carry the guard tag too.
+    "ec2:CreateLaunchTemplateVersion": "launch-template",
+    "autoscaling:UpdateAutoScalingGroup": "autoScalingGroup",
+    "autoscaling:PutScalingPolicy": "autoScalingGroup",
+    "autoscaling:DeletePolicy": "autoScalingGroup",
+    "autoscaling:StartInstanceRefresh": "autoScalingGroup",
+}
+TAG_CONDITION_KEYS = {"ec2": "aws:ResourceTag", "autoscaling": "autoscaling:ResourceTag"}
+# Only with purchases_enabled. Neither names an existing resource to scope to (the purchase
+# creates it); the monthly cap is checked by the function before either is called.
+PURCHASES = ("savingsplans:CreateSavingsPlan", "ec2:PurchaseReservedInstancesOffering")
+# The state readers (change_control.resources), the stop waiter and the launch template
+# checks; none of these has resource-level permissions.
+CHANGE_READS = (
+    "ec2:DescribeVolumes",
+    "ec2:DescribeInstances",
+    "ec2:DescribeAddresses",
+    "ec2:DescribeLaunchTemplates",
+    "ec2:DescribeLaunchTemplateVersions",
+    "ec2:DescribeReservedInstancesOfferings",
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:DescribePolicies",
+    "savingsplans:DescribeSavingsPlansOfferings",
+)
+# "Control Amazon EC2 launch template usage in Auto Scaling groups"
+# (https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-launch-template-permissions.html):
+# whoever creates or updates a group with a launch template must be allowed ec2:RunInstances
+# (checked at the update; Auto Scaling launches with its own service-linked role), and may
+# need iam:PassRole (a template with an instance profile) and ec2:CreateTags (tags on launch).
+LAUNCH_TEMPLATE_CHECKS = ("ec2:RunInstances", "iam:PassRole", "ec2:CreateTags")
+PURCHASE_REASON = (
+    "; purchases create a resource that has no ARN before it exists, and the function checks "
+    "the monthly commitment cap before calling them"
+)
 
 
 BY_STATUS_INDEX = "by-status"  # change_control.store.BY_STATUS_INDEX (a test compares)
@@ -296,7 +338,7 @@ class ProposalTable(Construct):
 
 class Approvals(Construct):
     """`lambdas/approvals` on the Slack app's interactions queue: the one function that changes
-    the account, and only resources tagged `opsagent:allow-changes=true`; and
+    the account, and only resources carrying the guard tag (when it is required); and
     `lambdas/proposal_announcer` on the proposals table's stream, which posts each new
     proposal's approval message to `channel_id`.
 
@@ -313,8 +355,16 @@ class Approvals(Construct):
         approver_ids: tuple[str, ...],
         channel_id: str,
         log_retention_days: int,
+        guard_tag: str,
+        require_guard_tag: bool,
+        purchases_enabled: bool,
+        max_monthly_commitment_usd: Decimal,
+        proposal_ttl_hours: int,
     ) -> None:
         super().__init__(scope, construct_id)
+        tag_key, _, tag_value = guard_tag.partition("=")
+        if not tag_key or not tag_value:
+            raise ValueError(f"guard_tag {guard_tag!r} is not key=value")
         self.announcer = PythonLambda(
             self,
             "Announcer",
@@ -358,6 +408,11 @@ class Approvals(Construct):
                 "PROPOSALS_TABLE_NAME": proposals.table.table_name,
                 "SLACK_SECRET_ARN": slack_app.secret.secret_arn,
                 "APPROVER_IDS": ",".join(approver_ids),
+                "GUARD_TAG": guard_tag,
+                "GUARD_TAG_REQUIRED": _flag(require_guard_tag),
+                "PURCHASES_ENABLED": _flag(purchases_enabled),
+                "MAX_MONTHLY_COMMITMENT_USD": str(max_monthly_commitment_usd),
+                "PROPOSAL_TTL_HOURS": str(proposal_ttl_hours),
             },
         )
         proposals.grant_decide(self.handler.role)
@@ -367,35 +422,129 @@ class Approvals(Construct):
                 slack_app.interactions_queue, batch_size=1, report_batch_item_failures=True
             )
         )
-        stack = cdk.Stack.of(self)
-        policy = iam.Policy(
+        self.change_policy = ChangePolicy(
             self,
             "ChangePolicy",
-            statements=[
-                iam.PolicyStatement(
-                    actions=[action],
-                    resources=[
-                        stack.format_arn(
-                            service="ec2", region="*", resource=kind, resource_name="*"
-                        )
-                    ],
-                    conditions={"StringEquals": {f"aws:ResourceTag/{GUARD_TAG}": "true"}},
-                )
-                for action, kind in GUARDED_CHANGES.items()
-            ]
-            + [iam.PolicyStatement(actions=list(CHANGE_READS), resources=["*"])],
+            tag_key=tag_key,
+            tag_value=tag_value,
+            require_guard_tag=require_guard_tag,
+            purchases_enabled=purchases_enabled,
         )
-        policy.attach_to_role(self.handler.role)
-        acknowledge(
-            policy,
-            "AwsSolutions-IAM5[Resource::*]",
-            "DescribeVolumes has no resource-level permissions; it only reads.",
-        )
-        for kind in set(GUARDED_CHANGES.values()):
-            arn = stack.format_arn(service="ec2", region="*", resource=kind, resource_name="*")
-            acknowledge(
-                policy,
-                f"AwsSolutions-IAM5[Resource::{nag_arn(self, arn)}]",
-                f"Any {kind} in any region the team names, but only one tagged "
-                f"{GUARD_TAG}=true (the condition), and only after an approval.",
+        self.change_policy.policy.attach_to_role(self.handler.role)
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+class ChangePolicy(Construct):
+    """What the approvals function may change, and nothing else: each mutating action on its
+    own resource type in this account, held to the guard tag when it is required; purchases
+    only when they are enabled; reads where AWS has no resource-level permissions.
+
+    Exposes `policy` (an `iam.Policy`, not yet attached).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        tag_key: str,
+        tag_value: str,
+        require_guard_tag: bool,
+        purchases_enabled: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        statements = [
+            iam.PolicyStatement(
+                actions=[action],
+                resources=[self._arn(kind)],
+                conditions=(
+                    {"StringEquals": {f"{TAG_CONDITION_KEYS[service]}/{tag_key}": tag_value}}
+                    if require_guard_tag
+                    else None
+                ),
             )
+            for action, kind in GUARDED_CHANGES.items()
+            for service in [action.split(":", 1)[0]]
+        ]
+        account_templates = stack.format_arn(
+            service="ec2", region="*", resource="launch-template", resource_name="*"
+        )
+        any_role = stack.format_arn(service="iam", region="", resource="role", resource_name="*")
+        any_ec2 = stack.format_arn(service="ec2", region="*", resource="*")
+        statements += [
+            # Only a launch from one of this account's launch templates, which is how Auto
+            # Scaling checks it; this function never calls RunInstances (test_change_paths).
+            iam.PolicyStatement(
+                actions=["ec2:RunInstances"],
+                resources=["*"],
+                conditions={"ArnLike": {"ec2:LaunchTemplate": account_templates}},
+            ),
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[any_role],
+                conditions={"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+            ),
+            iam.PolicyStatement(
+                actions=["ec2:CreateTags"],
+                resources=[any_ec2],
+                conditions={"StringEquals": {"ec2:CreateAction": "RunInstances"}},
+            ),
+            iam.PolicyStatement(sid="Reads", actions=list(CHANGE_READS), resources=["*"]),
+        ]
+        if purchases_enabled:  # a statement of its own (a Sid), never merged into the reads
+            statements.append(
+                iam.PolicyStatement(sid="Purchases", actions=list(PURCHASES), resources=["*"])
+            )
+        self.policy = iam.Policy(self, "Policy", statements=statements)
+        guard = (
+            f"only one tagged {tag_key}={tag_value} (the condition)"
+            if require_guard_tag
+            else "any (require_guard_tag is false)"
+        )
+        for kind in sorted(set(GUARDED_CHANGES.values())):
+            acknowledge(
+                self.policy,
+                f"AwsSolutions-IAM5[Resource::{nag_arn(self, self._arn(kind))}]",
+                f"Any {kind} in any region the team names, but {guard}, and only after an "
+                "approval in Slack.",
+            )
+        acknowledge(
+            self.policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Describe* calls have no resource-level permissions and only read; RunInstances is "
+            "held to this account's launch templates (Auto Scaling checks it when a group is "
+            "moved to a template version; the function launches nothing itself)"
+            + (PURCHASE_REASON if purchases_enabled else "")
+            + ".",
+        )
+        acknowledge(
+            self.policy,
+            f"AwsSolutions-IAM5[Resource::{nag_arn(self, any_role)}]",
+            "Auto Scaling checks iam:PassRole for the instance profile of the launch template a "
+            "group is moved to (documented in 'Control Amazon EC2 launch template usage in Auto "
+            "Scaling groups'); which role that is belongs to the team's template, so any role, "
+            "but only passed to EC2.",
+        )
+        acknowledge(
+            self.policy,
+            f"AwsSolutions-IAM5[Resource::{nag_arn(self, any_ec2)}]",
+            "Tags a launch writes from the launch template (ec2:CreateAction = RunInstances "
+            "only): no existing resource can be retagged.",
+        )
+
+    def _arn(self, kind: str) -> str:
+        stack = cdk.Stack.of(self)
+        if kind == "autoScalingGroup":
+            # ...:autoScalingGroup:<uuid>:autoScalingGroupName/<name>
+            return stack.format_arn(
+                service="autoscaling",
+                region="*",
+                resource="autoScalingGroup",
+                resource_name="*:autoScalingGroupName/*",
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            )
+        return stack.format_arn(service="ec2", region="*", resource=kind, resource_name="*")

@@ -288,6 +288,11 @@ class ChatStack(cdk.Stack):
                 approver_ids=settings.approver_ids,
                 channel_id=settings.slack.channel_id,
                 log_retention_days=settings.log_retention_days,
+                guard_tag=settings.guard_tag,
+                require_guard_tag=settings.require_guard_tag,
+                purchases_enabled=settings.purchases_enabled,
+                max_monthly_commitment_usd=settings.max_monthly_commitment_usd,
+                proposal_ttl_hours=settings.proposal_ttl_hours,
             )
         functions: list[PythonLambda] = [
             knowledge_sync.handler,

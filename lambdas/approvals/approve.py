@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, Protocol
 
-from change_control.guard import DEFAULT_GUARD_TAG
+from change_control.changes import PURCHASE_KINDS, Change, Undo, monthly_commitment
+from change_control.guard import GuardTag
 from change_control.message import outcome_message
 from change_control.proposals import (
     APPROVE,
@@ -15,18 +18,34 @@ from change_control.proposals import (
     Status,
     decide,
     fingerprint,
+    new_id,
     with_event,
 )
 
-from approvals.executors import Executor
+from approvals.executors import Executor, PartlyChanged
 from opsagent_shared import aws
 from opsagent_shared.errors import OpsAgentError, ServiceUnavailable
+from opsagent_shared.money import money
 
-# Stopgap until the guard-tag setting reaches this module (another branch rewrites it).
-GUARD_TAG = DEFAULT_GUARD_TAG.partition("=")[0]
+
+@dataclass(frozen=True)
+class Limits:
+    """What a change is held to beyond `decide`, from the function's settings: the guard tag
+    (not for purchases, which change no resource), the purchase switch and monthly cap, and
+    how long the undo proposal of a change can be approved."""
+
+    guard: GuardTag
+    purchases_enabled: bool = False
+    max_monthly_commitment: Decimal = Decimal(0)
+    proposal_ttl: timedelta = timedelta(hours=24)
+
+
+class UndoNotProposed(OpsAgentError):
+    """The change ran, but its undo proposal could not be made (the resource cannot be read)."""
 
 
 class Store(Protocol):
+    def add(self, proposal: Proposal) -> None: ...
     def get(self, proposal_id: str) -> Proposal | None: ...
     def move(self, proposal: Proposal, *, expected: Status) -> bool: ...
 
@@ -65,24 +84,34 @@ def handle(
     state_of: Callable[[Proposal], Mapping[str, Any] | None],
     slack: Slack,
     approvers: Collection[str],
+    limits: Limits,
     now: datetime,
     clock: Callable[[], datetime] | None = None,
 ) -> str:
-    """What became of the click: executed, failed, rejected, refused or duplicate."""
+    """What became of the click: executed, failed, rejected, refused or duplicate (with a
+    suffix when the undo could not be proposed or the message not updated)."""
     proposal = store.get(click.proposal_id)
     current = None
     state: Mapping[str, Any] | None = None
-    if proposal is not None and click.action == APPROVE and click.user in approvers:
+    if (
+        proposal is not None
+        and proposal.status is Status.PENDING
+        and click.action == APPROVE
+        and click.user in approvers
+    ):
         if proposal.action not in executors:
             _tell(slack, click, f"Not done: no executor for {proposal.action}.")
             return "refused"
-        state = state_of(proposal)
-        if state is not None and (GUARD_TAG, "true") not in [
-            tuple(t) for t in state.get("Tags", [])
-        ]:
-            # Refused before anything is claimed: tag it and click again (the tag is part of
-            # the fingerprint, so tag resources before asking for a proposal).
-            _tell(slack, click, f"Not done: {proposal.resource.id} is not tagged {GUARD_TAG}=true.")
+        # Refused before anything is claimed, so the proposal stays pending: tag the resource
+        # (or change the settings) and click again. The tag is part of the fingerprint, so
+        # resources are tagged before a proposal is asked for. A purchase the limits forbid
+        # without reading anything is refused before any AWS call.
+        refusal = "" if _needs_state(proposal) else _refusal(proposal, None, limits)
+        if not refusal:
+            state = state_of(proposal)
+            refusal = _refusal(proposal, state, limits)
+        if refusal:
+            _tell(slack, click, f"Not done: {refusal}.")
             return "refused"
         current = None if state is None else fingerprint(state)
     decision = decide(proposal, click, approvers=approvers, now=now, current_fingerprint=current)
@@ -101,25 +130,60 @@ def handle(
         return "duplicate"
     _report(slack, executing, headline="Running", by=click.user)  # the buttons go at once
     refused_by_aws: tuple[type[Exception], ...] = (OpsAgentError, *aws.errors())
+    finished: Callable[[], datetime] = clock or (lambda: now)
     try:
         # The state read a moment ago for the fingerprint is the "before": no second read.
-        before, after = executors[proposal.action].run(proposal, state or {})
-    except refused_by_aws as error:
-        finished = clock() if clock else now
+        change = executors[proposal.action].run(proposal, state or {})
+    except PartlyChanged as error:
+        # Something changed and something did not: recorded and shown as failed, with what
+        # was done, and the way back proposed when there is one.
+        undo_id, undo_problem = _propose_undo(
+            executing,
+            error.change.undo,
+            store=store,
+            state_of=state_of,
+            limits=limits,
+            now=finished(),
+        )
         failed = with_event(
-            executing, Status.FAILED, who=click.user, when=finished, note=str(error)
+            executing,
+            Status.FAILED,
+            who=click.user,
+            when=finished(),
+            note=str(error),
+            details=_details(error.change, undo_id, undo_problem),
+        )
+        store.move(failed, expected=Status.EXECUTING)
+        reported = _report(
+            slack,
+            failed,
+            headline="Failed part way",
+            by=click.user,
+            before=error.change.before,
+            after=error.change.after,
+            follow_up=_follow_up(str(error)[:500], undo_id, failed.revert),
+        )
+        return _outcome("failed-partway" + _suffix(undo_problem), reported)
+    except refused_by_aws as error:
+        failed = with_event(
+            executing, Status.FAILED, who=click.user, when=finished(), note=str(error)
         )
         store.move(failed, expected=Status.EXECUTING)
         reported = _report(
             slack, failed, headline="Failed", by=click.user, follow_up=str(error)[:500]
         )
         return _outcome("failed", reported)
+    # The change is made: nothing from here on may report it as failed.
+    undo_id, undo_problem = _propose_undo(
+        executing, change.undo, store=store, state_of=state_of, limits=limits, now=finished()
+    )
     done = with_event(
         executing,
         Status.EXECUTED,
         who=click.user,
-        when=clock() if clock else now,
-        details={"before": before, "after": after},
+        when=finished(),
+        note=undo_problem,
+        details=_details(change, undo_id, undo_problem),
     )
     store.move(done, expected=Status.EXECUTING)
     reported = _report(
@@ -127,11 +191,101 @@ def handle(
         done,
         headline="Done",
         by=click.user,
-        before=before,
-        after=after,
-        follow_up=f"To undo: {done.revert}",
+        before=change.before,
+        after=change.after,
+        follow_up=_follow_up("", undo_id, done.revert),
     )
-    return _outcome("executed", reported)
+    return _outcome("executed" + _suffix(undo_problem), reported)
+
+
+def _needs_state(proposal: Proposal) -> bool:
+    """Whether the limits can be checked only with the resource's state (its guard tag): a
+    purchase changes no resource, so its limits are checked before any AWS call."""
+    return proposal.resource.kind not in PURCHASE_KINDS
+
+
+def _refusal(proposal: Proposal, state: Mapping[str, Any] | None, limits: Limits) -> str:
+    """Why the limits forbid running `proposal` now, or ""."""
+    if proposal.resource.kind in PURCHASE_KINDS:
+        if not limits.purchases_enabled:
+            return "purchases are turned off (the purchases_enabled setting)"
+        try:
+            # The same figure the tool checked when proposing; the offering's prices it rests
+            # on are in the fingerprint, checked next.
+            commitment = monthly_commitment(proposal.action, proposal.parameters)
+        except (KeyError, TypeError, ValueError, ArithmeticError):
+            return f"proposal {proposal.proposal_id} does not say what the purchase commits to"
+        if commitment > limits.max_monthly_commitment:
+            return (
+                f"it commits ${money(commitment)} a month, over the "
+                f"${money(limits.max_monthly_commitment)} cap (max_monthly_commitment_usd)"
+            )
+        return ""
+    if state is not None and not limits.guard.allows(state):
+        return f"{proposal.resource.id} is not tagged {limits.guard}"
+    return ""
+
+
+def _propose_undo(
+    changed: Proposal,
+    undo: Undo | None,
+    *,
+    store: Store,
+    state_of: Callable[[Proposal], Mapping[str, Any] | None],
+    limits: Limits,
+    now: datetime,
+) -> tuple[str, str]:
+    """Store the proposal that undoes `changed` (the announcer posts it, and it is approved
+    like any other): (its ID, "") or ("", why not). Never raises for AWS or the store: the
+    change is made, and failing to offer its undo must not make it look failed."""
+    if undo is None:
+        return "", ""
+    draft = Proposal(
+        proposal_id=new_id(),
+        action=str(undo.action),
+        resource=changed.resource,
+        parameters=dict(undo.parameters),
+        summary=undo.summary,
+        reason=f"Undoes {changed.proposal_id}",
+        monthly_saving=Decimal(0) - changed.monthly_saving,
+        risk=undo.risk,
+        revert=undo.revert,
+        fingerprint="",
+        created_at=now,
+        expires_at=now + limits.proposal_ttl,
+    )
+    expected: tuple[type[Exception], ...] = (OpsAgentError, *aws.errors())
+    try:
+        state = state_of(draft)
+        if state is None:
+            raise UndoNotProposed(f"{changed.resource.id} could not be read after the change")
+        proposal = replace(draft, fingerprint=fingerprint(state))
+        store.add(proposal)
+    except expected as error:
+        return "", f"undo not proposed: {str(error)[:300]}"
+    return proposal.proposal_id, ""
+
+
+def _details(change: Change, undo_id: str, undo_problem: str) -> dict[str, Any]:
+    details: dict[str, Any] = {"before": dict(change.before), "after": dict(change.after)}
+    if undo_id:
+        details["undo_proposal_id"] = undo_id
+    if undo_problem:
+        details["undo_problem"] = undo_problem
+    return details
+
+
+def _follow_up(first: str, undo_id: str, revert: str) -> str:
+    how = (
+        f"To undo: approve proposal {undo_id}, posted for approval."
+        if undo_id
+        else f"To undo: {revert}"
+    )
+    return f"{first}\n{how}" if first else how
+
+
+def _suffix(undo_problem: str) -> str:
+    return "-undo-unproposed" if undo_problem else ""
 
 
 def _tell(slack: Slack, click: Click, text: str) -> None:

@@ -7,6 +7,7 @@ click whose approver group cannot be read is refused before `approve` claims any
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -66,6 +67,12 @@ def record_handler(record: SQSRecord) -> str:
             state_of=lambda proposal: current_state(proposal.resource),
             slack=slack,
             approvers=approvers,
+            limits=approve.Limits(
+                guard=config.guard,
+                purchases_enabled=config.purchases_enabled,
+                max_monthly_commitment=config.max_monthly_commitment_usd,
+                proposal_ttl=timedelta(hours=config.proposal_ttl_hours),
+            ),
             now=now,
             clock=clock.now,
         )

@@ -182,6 +182,10 @@ def reserved_instances_offering_state_from(offering: Mapping[str, Any]) -> State
         "Duration": offering.get("Duration"),
         "FixedPrice": str(offering.get("FixedPrice")),
         "UsagePrice": str(offering.get("UsagePrice")),
+        "RecurringCharges": sorted(
+            [str(c.get("Frequency")), str(c.get("Amount"))]
+            for c in offering.get("RecurringCharges", [])
+        ),
         "OfferingType": offering.get("OfferingType"),
         "ProductDescription": offering.get("ProductDescription"),
         "Scope": offering.get("Scope"),

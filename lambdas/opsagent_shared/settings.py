@@ -54,7 +54,8 @@ def integer(*, minimum: int, maximum: int) -> Parser:
 
 
 def boolean(raw: str) -> bool:
-    """'true' or 'false' (any letter case), as infra writes them."""
+    """'true' or 'false' (any case), as infra writes a bool; nothing else, so a typo such as
+    'ture' is an error rather than a silent False."""
     value = raw.strip().lower()
     if value not in ("true", "false"):
         raise ValueError("is not true or false")
@@ -62,16 +63,18 @@ def boolean(raw: str) -> bool:
 
 
 def decimal_number(*, minimum: Decimal, maximum: Decimal) -> Parser:
-    """A decimal number within `minimum`..`maximum` (money: never a float)."""
+    """A finite decimal number within `minimum`..`maximum` (money: never a float)."""
 
     def parse(raw: str) -> Decimal:
         try:
             value = Decimal(raw.strip())
         except InvalidOperation:
             raise ValueError("is not a number") from None
-        if not value.is_finite() or not minimum <= value <= maximum:
+        if not value.is_finite():
+            raise ValueError("is not a finite number")
+        if not minimum <= value <= maximum:
             raise ValueError(f"is outside {minimum}..{maximum}")
-        return value + 0
+        return value + 0  # '-0' -> '0'
 
     return parse
 

@@ -50,20 +50,37 @@ def mutating_operations() -> frozenset[str]:
 
 
 def _calls(path: Path) -> list[tuple[str, int]]:
+    """Every attribute named like an operation, called or not (`client.stop_instances(...)`
+    and `act(client.stop_instances, ...)` alike), and every `getattr(client, "name")`."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    return [
-        (node.func.attr, node.lineno)
+    found = [(node.attr, node.lineno) for node in ast.walk(tree) if isinstance(node, ast.Attribute)]
+    found += [
+        (node.args[1].value, node.lineno)
         for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "getattr"
+        and len(node.args) >= 2
+        and isinstance(node.args[1], ast.Constant)
+        and isinstance(node.args[1].value, str)
     ]
+    return found
 
 
 def test_the_scan_knows_the_operations_that_change_things() -> None:
     operations = mutating_operations()
     assert {"modify_volume", "terminate_instances", "update_auto_scaling_group"} <= operations
     assert "describe_volumes" not in operations
-    calls = {name for name, _ in _calls(APPROVALS / "executors.py")}
-    assert "modify_volume" in calls  # the scan sees the one call that must be found
+    calls = {name for path in (APPROVALS / "executors").glob("*.py") for name, _ in _calls(path)}
+    # The scan sees the calls that must be found: one of each executor's mutating calls.
+    assert {
+        "modify_volume",
+        "update_auto_scaling_group",
+        "start_instance_refresh",
+        "create_launch_template_version",
+        "purchase_reserved_instances_offering",
+        "create_savings_plan",
+    } <= calls & operations
 
 
 def test_no_code_outside_the_approvals_function_changes_the_account() -> None:

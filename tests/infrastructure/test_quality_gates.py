@@ -48,6 +48,10 @@ CONFIGURATIONS = {
         "connector_name": "ops_bot",
         "slack_workspace_id": "T0123ABCDE",
         "slack_channel_id": "C0123ABCDE",
+        # Purchases on and no guard tag: every acknowledgment still fits the policy it names.
+        "purchases_enabled": "true",
+        "max_monthly_commitment_usd": "500",
+        "require_guard_tag": "false",
     },
 }
 

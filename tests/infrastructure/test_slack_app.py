@@ -8,15 +8,19 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
+from change_control.guard import DEFAULT_GUARD_TAG
 
 from infra.slack_app import (
     CLAIM_TTL_SECONDS,
+    GUARDED_CHANGES,
+    LAUNCH_TEMPLATE_CHECKS,
     MAX_RECEIVES,
+    PURCHASES,
     THROTTLE_BURST,
     THROTTLE_RATE_PER_SECOND,
 )
 from infra.stacks import ChatStack
-from tests.conftest import synth_app
+from tests.conftest import settings_from, synth_app
 
 SLACK = {"slack_workspace_id": "T0123ABCDE", "slack_channel_id": "C0123ABCDE"}
 
@@ -143,29 +147,102 @@ def test_outputs_give_the_manifest_urls_and_the_secret_command(chat: Template) -
     assert "opsagent/slack-app" in command
 
 
-def test_only_the_approvals_role_may_change_anything_and_only_guarded_volumes(
-    chat: Template, stacks: dict[str, cdk.Stack]
+def _statements(stacks: dict[str, cdk.Stack]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (lid, statement)
+        for stack in stacks.values()
+        for lid, policy in Template.from_stack(stack).find_resources("AWS::IAM::Policy").items()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def _actions(statement: dict[str, Any]) -> set[str]:
+    action = statement["Action"]
+    return set(action if isinstance(action, list) else [action])
+
+
+MUTATING = set(GUARDED_CHANGES) | set(PURCHASES) | set(LAUNCH_TEMPLATE_CHECKS)
+
+
+def test_the_guard_tag_default_is_the_runtimes() -> None:
+    assert settings_from().guard_tag == DEFAULT_GUARD_TAG
+
+
+def test_only_the_approvals_role_may_change_anything_each_on_its_own_guarded_resource(
+    stacks: dict[str, cdk.Stack],
 ) -> None:
-    from change_control.guard import DEFAULT_GUARD_TAG
-
-    from infra.slack_app import GUARD_TAG
-
-    assert DEFAULT_GUARD_TAG.partition("=")[0] == GUARD_TAG
-    mutating = {"ec2:ModifyVolume"}
-    holders = []
-    for stack in stacks.values():
-        for lid, policy in Template.from_stack(stack).find_resources("AWS::IAM::Policy").items():
-            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-                action = statement["Action"]
-                actions = set(action if isinstance(action, list) else [action])
-                if actions & mutating:
-                    holders.append(lid)
-                    assert statement["Condition"] == {
-                        "StringEquals": {f"aws:ResourceTag/{GUARD_TAG}": "true"}
-                    }
-                    assert ":volume/*" in json.dumps(statement["Resource"])
+    key, value = DEFAULT_GUARD_TAG.split("=", 1)
+    holders = set()
+    seen: set[str] = set()
+    for lid, statement in _statements(stacks):
+        changes = _actions(statement) & MUTATING
+        if not changes:
+            continue
+        holders.add(lid)
+        seen |= changes
+        for action in changes & set(GUARDED_CHANGES):
+            # Each statement covers one resource type (CDK merges actions on the same one).
+            assert {GUARDED_CHANGES.get(a) for a in _actions(statement)} == {
+                GUARDED_CHANGES[action]
+            }
+            service = action.split(":", 1)[0]
+            condition_key = {"ec2": "aws:ResourceTag", "autoscaling": "autoscaling:ResourceTag"}
+            assert statement["Condition"] == {
+                "StringEquals": {f"{condition_key[service]}/{key}": value}
+            }
+            resource = json.dumps(statement["Resource"])
+            if service == "autoscaling":
+                assert ":autoScalingGroup:*:autoScalingGroupName/*" in resource
+            else:
+                assert f":{GUARDED_CHANGES[action]}/*" in resource
+            assert "AWS::AccountId" in resource  # this account's resources only
+    assert seen == set(GUARDED_CHANGES) | set(LAUNCH_TEMPLATE_CHECKS)  # no purchases: off
     assert len(holders) == 1
-    assert holders[0].startswith("ApprovalsChangePolicy")
+    assert next(iter(holders)).startswith("ApprovalsChangePolicy")
+
+
+def test_launch_template_checks_are_bounded(stacks: dict[str, cdk.Stack]) -> None:
+    by_action = {
+        action: statement
+        for _, statement in _statements(stacks)
+        for action in _actions(statement) & set(LAUNCH_TEMPLATE_CHECKS)
+    }
+    assert "ec2:LaunchTemplate" in json.dumps(by_action["ec2:RunInstances"]["Condition"])
+    assert by_action["iam:PassRole"]["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}
+    }
+    assert by_action["ec2:CreateTags"]["Condition"] == {
+        "StringEquals": {"ec2:CreateAction": "RunInstances"}
+    }
+
+
+def test_purchases_appear_only_when_enabled_and_the_guard_only_when_required() -> None:
+    stacks = synth_app(
+        {
+            **SLACK,
+            "purchases_enabled": "true",
+            "max_monthly_commitment_usd": "500",
+            "require_guard_tag": "false",
+            "guard_tag": "team:changes=ok",
+        }
+    )[1]
+    statements = [s for _, s in _statements(stacks)]
+    purchases = [s for s in statements if _actions(s) & set(PURCHASES)]
+    assert {a for s in purchases for a in _actions(s)} == set(PURCHASES)  # a statement alone
+    guarded = [s for s in statements if _actions(s) & set(GUARDED_CHANGES)]
+    assert {a for s in guarded for a in _actions(s)} == set(GUARDED_CHANGES)
+    assert all("Condition" not in s for s in guarded)
+    (handler,) = [
+        f["Properties"]
+        for f in Template.from_stack(stacks["chat"])
+        .find_resources("AWS::Lambda::Function")
+        .values()
+        if str(f["Properties"].get("Handler", "")).startswith("approvals")
+    ]
+    env = handler["Environment"]["Variables"]
+    assert (env["GUARD_TAG"], env["GUARD_TAG_REQUIRED"]) == ("team:changes=ok", "false")
+    assert (env["PURCHASES_ENABLED"], env["MAX_MONTHLY_COMMITMENT_USD"]) == ("true", "500")
+    assert env["PROPOSAL_TTL_HOURS"] == "24"
 
 
 def test_the_approvals_function_reads_clicks_one_at_a_time_reporting_failures(

@@ -19,9 +19,9 @@ from approvals import handler as approvals
 from approvals.approvers import COULD_NOT_CHECK
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
-from change_control.guard import DEFAULT_GUARD_TAG
+from change_control.guard import DEFAULT_GUARD_TAG, parse_guard_tag
 from change_control.proposals import Proposal, Resource, Status, fingerprint, new_id
-from change_control.resources import volume_state
+from change_control.resources import group_state, volume_state
 from change_control.store import ProposalStore
 from moto import mock_aws
 from slack_ingress import handler as ingress
@@ -34,6 +34,7 @@ from tests.slack import SIGNING_SECRET, LocalSlack, button_click, http_event, si
 APPROVER = "U0APPROVER"
 ON_CALL = "S0ONCALL01"  # a Slack user group of approvers
 ON_CALL_MEMBER = "U0ONCALLMEMBER"
+GUARD = parse_guard_tag(DEFAULT_GUARD_TAG)
 REGION = "us-east-1"
 GUARD_TAG = DEFAULT_GUARD_TAG.partition("=")[0]
 
@@ -136,7 +137,7 @@ def world(lambda_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
             Size=100,
             VolumeType="gp2",
             TagSpecifications=[
-                {"ResourceType": "volume", "Tags": [{"Key": GUARD_TAG, "Value": "true"}]}
+                {"ResourceType": "volume", "Tags": [{"Key": GUARD.key, "Value": GUARD.value}]}
             ],
         )
         for name, value in {
@@ -240,7 +241,7 @@ def test_refusals_leave_the_account_unchanged_and_tell_only_the_clicker(
 ) -> None:
     user = APPROVER
     if setup == "untagged":
-        world.ec2.delete_tags(Resources=[world.volume_id], Tags=[{"Key": GUARD_TAG}])
+        world.ec2.delete_tags(Resources=[world.volume_id], Tags=[{"Key": GUARD.key}])
         proposal = world.propose()
     elif setup == "stranger":
         user = "U0STRANGER"
@@ -404,3 +405,152 @@ def test_a_click_on_a_proposal_stuck_executing_says_what_to_check_and_runs_nothi
     stored = world.store.get(proposal.proposal_id)
     assert stored is not None
     assert (stored.status, len(stored.history)) == (Status.EXECUTING, 1)
+
+
+# --- Auto Scaling groups and purchases -------------------------------------------------------
+
+
+def _spot_mix_world(world: World) -> tuple[Proposal, dict[str, str]]:
+    """A tagged group on a launch template, and a pending Spot mix proposal for it."""
+    template = world.ec2.create_launch_template(
+        LaunchTemplateName="web-lt",
+        LaunchTemplateData={"ImageId": "ami-04681a1dbd79675a5", "InstanceType": "m5.large"},
+    )["LaunchTemplate"]
+    ref = {"LaunchTemplateId": template["LaunchTemplateId"], "Version": "1"}
+    boto3.client("autoscaling", REGION).create_auto_scaling_group(
+        AutoScalingGroupName="web",
+        MinSize=1,
+        MaxSize=3,
+        DesiredCapacity=1,
+        AvailabilityZones=[f"{REGION}a"],
+        LaunchTemplate=ref,
+        Tags=[{"Key": GUARD.key, "Value": GUARD.value, "PropagateAtLaunch": False}],
+    )
+    resource = Resource(kind="auto-scaling-group", id="web", region=REGION)
+    state = group_state(resource)
+    assert state is not None
+    parameters = {
+        "launch_template": ref,
+        "instance_types": ["m5.large", "m5a.large"],
+        "on_demand_base_capacity": 1,
+        "on_demand_percentage_above_base": 0,
+        "spot_allocation_strategy": "price-capacity-optimized",
+    }
+    base = world.propose()  # a gp2 proposal, reshaped into the group's
+    proposal = replace(
+        base,
+        proposal_id=new_id(),
+        action="spot_mix",
+        resource=resource,
+        parameters=parameters,
+        summary="Run web on Spot above one On-Demand instance",
+        fingerprint=fingerprint(state),
+    )
+    world.store.add(proposal)
+    return proposal, ref
+
+
+def _policy() -> Any:
+    (group,) = boto3.client("autoscaling", REGION).describe_auto_scaling_groups(
+        AutoScalingGroupNames=["web"]
+    )["AutoScalingGroups"]
+    return group.get("MixedInstancesPolicy")
+
+
+def test_an_approved_spot_mix_changes_the_group_and_proposes_its_undo(world: World) -> None:
+    proposal, ref = _spot_mix_world(world)
+    assert world.click(proposal) == {"batchItemFailures": []}
+    policy = _policy()
+    assert [o["InstanceType"] for o in policy["LaunchTemplate"]["Overrides"]] == [
+        "m5.large",
+        "m5a.large",
+    ]
+    assert policy["InstancesDistribution"]["OnDemandBaseCapacity"] == 1
+    stored = world.store.get(proposal.proposal_id)
+    assert stored is not None
+    assert stored.status is Status.EXECUTED
+    undo_id = json.loads(stored.history[-1]["details"])["undo_proposal_id"]
+    undo = world.store.get(undo_id)
+    assert undo is not None
+    assert (undo.status, undo.action, undo.resource) == (
+        Status.PENDING,
+        "restore_group",
+        proposal.resource,
+    )
+    assert undo.parameters == {"launch_template": ref}
+    assert undo.reason == f"Undoes {proposal.proposal_id}"
+    assert undo.monthly_saving == -proposal.monthly_saving
+    assert undo.expires_at - undo.created_at == timedelta(hours=24)
+    state = group_state(proposal.resource)
+    assert state is not None
+    assert undo.fingerprint == fingerprint(state)  # approvable now: the group as it is
+    assert world.slack.methods() == ["chat.update", "chat.update"]
+    done = world.slack.calls[-1][1]
+    assert "Done" in done["text"]
+    assert undo_id in json.dumps(done["blocks"])
+
+    # Approving the undo puts the launch template back.
+    world.click(undo, ts="2")
+    assert _policy() is None
+    restored = world.store.get(undo_id)
+    assert restored is not None
+    assert restored.status is Status.EXECUTED
+
+
+def test_an_untagged_group_is_refused_and_unchanged(world: World) -> None:
+    proposal, _ = _spot_mix_world(world)
+    boto3.client("autoscaling", REGION).delete_tags(
+        Tags=[{"ResourceId": "web", "ResourceType": "auto-scaling-group", "Key": GUARD.key}]
+    )
+    world.click(proposal)
+    assert _policy() is None
+    ((method, told),) = world.slack.calls
+    assert (method, "is not tagged opsagent:allow-changes=true" in told["text"]) == (
+        "chat.postEphemeral",
+        True,
+    )
+
+
+def _purchase(world: World, *, hourly: str) -> Proposal:
+    base = world.propose()
+    proposal = replace(
+        base,
+        proposal_id=new_id(),
+        action="purchase_savings_plan",
+        resource=Resource(kind="savings-plan-offering", id="offering-1", region=REGION),
+        parameters={
+            "plan_type": "Compute",
+            "term": "ONE_YEAR",
+            "payment_option": "No Upfront",
+            "commitment_per_hour": hourly,
+            "upfront_payment": "0",
+        },
+    )
+    world.store.add(proposal)
+    return proposal
+
+
+@pytest.mark.parametrize(
+    ("enabled", "hourly", "expected"),
+    [
+        ("false", "0.10", "purchases are turned off"),
+        ("true", "1.00", "over the $500.00 cap"),  # $730 a month
+    ],
+)
+def test_a_purchase_is_refused_while_off_or_over_the_cap(
+    world: World, monkeypatch: pytest.MonkeyPatch, enabled: str, hourly: str, expected: str
+) -> None:
+    monkeypatch.setenv("PURCHASES_ENABLED", enabled)
+    monkeypatch.setenv("MAX_MONTHLY_COMMITMENT_USD", "500")
+    calls: list[str] = []
+    client = aws.client("savingsplans", "us-east-1")
+    client.meta.events.register("before-call.savingsplans.*", lambda **kw: calls.append("x"))
+    proposal = _purchase(world, hourly=hourly)
+    world.click(proposal)
+    assert calls == []  # not even the offering was read: the account is unchanged
+    ((method, told),) = world.slack.calls
+    assert method == "chat.postEphemeral"
+    assert expected in told["text"]
+    stored = world.store.get(proposal.proposal_id)
+    assert stored is not None
+    assert stored.status is Status.PENDING

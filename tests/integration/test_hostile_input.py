@@ -280,5 +280,5 @@ def test_a_long_caller_string_comes_back_as_a_quoted_excerpt(
 
 
 def test_every_committed_operation_is_driven() -> None:
-    assert len(OPERATIONS) == 19
-    assert {g for g, _, _, _ in OPERATIONS} == {"cost_insights", "incident"}
+    assert len(OPERATIONS) == 28
+    assert {g for g, _, _, _ in OPERATIONS} == {"cost_insights", "cost_actions", "incident"}

@@ -166,10 +166,15 @@ def test_decimal_numbers_keep_their_bounds(value: Decimal) -> None:
     if value.is_finite() and 0 <= value <= 1000:
         assert parse(str(value)) == value
     else:
-        with pytest.raises(ValueError, match=r"outside|not a number"):
+        with pytest.raises(ValueError, match=r"outside|not a (finite )?number"):
             parse(str(value))
 
 
 def test_a_word_is_not_a_decimal_number() -> None:
     with pytest.raises(ValueError, match="not a number"):
         settings_module.decimal_number(minimum=Decimal(0), maximum=Decimal(1))("ten")
+
+
+def test_minus_zero_is_zero() -> None:
+    parse = settings_module.decimal_number(minimum=Decimal(0), maximum=Decimal(100))
+    assert str(parse("-0")) == "0"
