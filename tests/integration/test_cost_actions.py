@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from change_control.guard import DEFAULT_GUARD_TAG
+from change_control.guard import DEFAULT_GUARD_TAG, parse_guard_tag
 from change_control.proposals import Status, fingerprint
 from change_control.resources import current_state
 from change_control.store import ProposalStore
@@ -445,3 +445,79 @@ def test_an_expired_proposal_is_listed_as_expired_and_cannot_be_cancelled(
     status, body = invoke(handler, "/proposals/cancel", proposal_id=body["items"][0]["proposal_id"])
     assert status == 400
     assert "is expired" in body["error"]
+
+
+# --- from the tool's proposal to the change ---------------------------------------------------
+
+
+class _Slack:
+    """What the approvals function tells Slack, kept (the Slack side has its own tests)."""
+
+    def __init__(self) -> None:
+        self.said: list[tuple[str, Any]] = []
+
+    def update(self, channel: str, ts: str, message: Any) -> None:
+        self.said.append(("update", message))
+
+    def tell(self, channel: str, user: str, text: str) -> None:
+        self.said.append(("tell", text))
+
+
+def _approve(proposal_id: str) -> str:
+    from approvals.approve import Limits, handle
+    from approvals.executors import EXECUTORS
+    from change_control.proposals import Click
+
+    return handle(
+        Click(
+            user="U0APPROVER",
+            action="approve",
+            proposal_id=proposal_id,
+            channel="C1",
+            message_ts="1.1",
+        ),
+        store=store(),
+        executors=EXECUTORS,
+        state_of=lambda p: current_state(p.resource),
+        slack=_Slack(),
+        approvers={"U0APPROVER"},
+        limits=Limits(guard=parse_guard_tag(DEFAULT_GUARD_TAG)),
+        now=NOW,
+    )
+
+
+def test_what_the_tools_propose_the_approvals_function_runs(actions: Any) -> None:
+    """The parameters each tool stores are the ones its executor takes: Spot mix, target
+    tracking and gp3, proposed through the handler, approved, and the account changed."""
+    group("web")
+    expect_prices(
+        actions("pricing"),
+        REGION,
+        {"m5.large": "0.096", "m6i.large": "0.096", "m7i.large": "0.1008"},
+    )
+    expect_prices(actions("pricing"), REGION, {"m5.large": "0.096"})
+    volume_id = volume(200)
+    ids = []
+    for path, parameters in (
+        ("/proposals/spot-mix", {"group_name": "web"}),
+        ("/proposals/target-tracking", {"group_name": "web"}),
+        ("/proposals/gp3", {"volume_id": volume_id}),
+    ):
+        status, body = invoke(handler, path, **parameters)
+        assert status == 200, body
+        ids.append(body["items"][0]["proposal_id"])
+
+    assert _approve(ids[0]).startswith("executed")
+    autoscaling = boto3.client("autoscaling", REGION)
+    (described,) = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["web"])[
+        "AutoScalingGroups"
+    ]
+    policy = described["MixedInstancesPolicy"]
+    assert policy["InstancesDistribution"]["SpotAllocationStrategy"] == "price-capacity-optimized"
+    # The Spot mix changed the group, so the target-tracking proposal made before it is stale.
+    assert _approve(ids[1]) == "refused"
+    assert autoscaling.describe_policies(AutoScalingGroupName="web")["ScalingPolicies"] == []
+
+    assert _approve(ids[2]).startswith("executed")
+    ec2 = boto3.client("ec2", REGION)
+    assert ec2.describe_volumes(VolumeIds=[volume_id])["Volumes"][0]["VolumeType"] == "gp3"
