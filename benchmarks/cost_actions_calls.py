@@ -111,28 +111,8 @@ def operations(world: World) -> list[tuple[str, str, str, dict[str, Any]]]:
 def seed(now: datetime) -> World:
     """A proposals table, a tagged gp2 volume, an idle instance, a free Elastic IP and a tagged
     Auto Scaling group on an Amazon Linux 2023 launch template."""
-    from change_control.store import BY_STATUS_INDEX
-
     session = aws.session()
-    dynamodb = session.create_client("dynamodb", region_name=REGION)
-    dynamodb.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": n, "AttributeType": "S"} for n in ("pk", "status", "created_at")
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": BY_STATUS_INDEX,
-                "KeySchema": [
-                    {"AttributeName": "status", "KeyType": "HASH"},
-                    {"AttributeName": "created_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_proposals_table(session.create_client("dynamodb", region_name=REGION), TABLE)
     ec2 = session.create_client("ec2", region_name=REGION)
     volume_id = ec2.create_volume(
         Size=200,
@@ -178,6 +158,30 @@ def seed(now: datetime) -> World:
         Tags=[{**GUARD[0], "PropagateAtLaunch": False}],
     )
     return World(volume_id, instance_id, allocation_id, "web")
+
+
+def create_proposals_table(dynamodb: Any, name: str) -> None:
+    """The proposals table as infra creates it (key, by-status index); tests use it too."""
+    from change_control.store import BY_STATUS_INDEX
+
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": n, "AttributeType": "S"} for n in ("pk", "status", "created_at")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": BY_STATUS_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "status", "KeyType": "HASH"},
+                    {"AttributeName": "created_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,10 @@ from change_control.resources import current_state
 from change_control.store import ProposalStore
 from cost_actions import handler
 
+from benchmarks.cost_actions_calls import create_proposals_table
 from opsagent_shared.settings import forget_loaded
 from tests.action_groups import NOW, expect_prices
 from tests.action_groups import invoke as call
-from tests.proposals import create_proposals_table
 
 REGION = "us-east-1"
 TABLE = "opsagent-proposals-test"

@@ -102,7 +102,7 @@ def hostile_account(account: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     from cost_insights import handler as cost_handler
     from incident import handler as incident_handler
 
-    from tests.proposals import create_proposals_table
+    from benchmarks.cost_actions_calls import create_proposals_table
 
     real_client = aws.client
 

@@ -64,6 +64,12 @@ def act(call: Any, request: Mapping[str, Any], what: str) -> Any:
         raise ChangeFailed(f"{what}: {said(error)}") from error
 
 
+def dry_run_then_act(call: Any, request: Mapping[str, Any], what: str) -> Any:
+    """Every EC2 change: the dry run, then the call itself (its answer)."""
+    dry_run(call, request, what)
+    return act(call, request, what)
+
+
 def said(error: BaseException) -> str:
     """AWS's code and message, which say what to do (cut: it is shown in Slack)."""
     message = aws.error_message(error)

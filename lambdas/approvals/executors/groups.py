@@ -22,7 +22,7 @@ from approvals.executors.base import (
     PartlyChanged,
     act,
     default_clients,
-    dry_run,
+    dry_run_then_act,
     said,
 )
 from opsagent_shared import aws
@@ -224,8 +224,7 @@ class Arm64Migration:
             "ClientToken": proposal.proposal_id,
         }
         what = f"EC2 CreateLaunchTemplateVersion {template_id}"
-        dry_run(ec2.create_launch_template_version, request, what)
-        created = act(ec2.create_launch_template_version, request, what)
+        created = dry_run_then_act(ec2.create_launch_template_version, request, what)
         version = str(created["LaunchTemplateVersion"]["VersionNumber"])
         after: dict[str, Any] = {
             "LaunchTemplate": {"LaunchTemplateId": template_id, "Version": version},

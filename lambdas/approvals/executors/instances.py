@@ -14,7 +14,7 @@ from typing import Any
 from change_control.changes import Action, Change, Undo
 from change_control.proposals import Proposal
 
-from approvals.executors.base import Clients, act, default_clients, dry_run
+from approvals.executors.base import Clients, default_clients, dry_run_then_act
 from opsagent_shared import aws
 
 # How long a stop waits to see the instance `stopped` (within the function's 120 s), so the
@@ -33,8 +33,7 @@ class StopInstance:
         ec2 = self.clients("ec2", resource.region)
         request = {"InstanceIds": [resource.id]}
         what = f"EC2 StopInstances {resource.id}"
-        dry_run(ec2.stop_instances, request, what)
-        answer = act(ec2.stop_instances, request, what)
+        answer = dry_run_then_act(ec2.stop_instances, request, what)
         state = _current(answer.get("StoppingInstances"), default="stopping")
         try:  # Stopped: done. Still stopping after the wait: done too, and said so.
             ec2.get_waiter("instance_stopped").wait(
@@ -68,8 +67,7 @@ class StartInstance:
         ec2 = self.clients("ec2", resource.region)
         request = {"InstanceIds": [resource.id]}
         what = f"EC2 StartInstances {resource.id}"
-        dry_run(ec2.start_instances, request, what)
-        answer = act(ec2.start_instances, request, what)
+        answer = dry_run_then_act(ec2.start_instances, request, what)
         return Change(
             before={"InstanceType": before.get("InstanceType"), "State": before.get("State")},
             after={
@@ -90,8 +88,7 @@ class ReleaseAddress:
         ec2 = self.clients("ec2", resource.region)
         request = {"AllocationId": resource.id}
         what = f"EC2 ReleaseAddress {resource.id}"
-        dry_run(ec2.release_address, request, what)
-        act(ec2.release_address, request, what)
+        dry_run_then_act(ec2.release_address, request, what)
         return Change(
             before={"PublicIp": before.get("PublicIp"), "Allocated": True},
             after={"PublicIp": before.get("PublicIp"), "Allocated": False},

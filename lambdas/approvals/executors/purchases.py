@@ -19,7 +19,7 @@ from change_control.changes import Change
 from change_control.proposals import Proposal
 from change_control.resources import SAVINGS_PLANS_REGION
 
-from approvals.executors.base import Clients, act, default_clients, dry_run
+from approvals.executors.base import Clients, act, default_clients, dry_run_then_act
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,7 @@ class PurchaseReservedInstances:
             "LimitPrice": {"Amount": float(limit), "CurrencyCode": "USD"},
         }
         what = f"EC2 PurchaseReservedInstancesOffering {resource.id}"
-        dry_run(ec2.purchase_reserved_instances_offering, request, what)
-        answer = act(ec2.purchase_reserved_instances_offering, request, what)
+        answer = dry_run_then_act(ec2.purchase_reserved_instances_offering, request, what)
         return Change(
             before={"Offering": resource.id, **dict(before)},
             after={

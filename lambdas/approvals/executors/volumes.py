@@ -13,7 +13,7 @@ from typing import Any
 from change_control.changes import Change
 from change_control.proposals import Proposal
 
-from approvals.executors.base import Clients, act, default_clients, dry_run
+from approvals.executors.base import Clients, default_clients, dry_run_then_act
 
 GP3_BASELINE_IOPS, GP3_MAX_IOPS = 3_000, 16_000
 GP3_BASELINE_MIBPS, GP2_MAX_MIBPS = 125, 250
@@ -45,8 +45,7 @@ class VolumeToGp3:
             **gp3_performance(before, proposal.parameters),
         }
         what = f"EC2 ModifyVolume {resource.id}"
-        dry_run(ec2.modify_volume, request, what)
-        answer = act(ec2.modify_volume, request, what)
+        answer = dry_run_then_act(ec2.modify_volume, request, what)
         # The change is made: from here on nothing may report it as failed. "After" is what
         # AWS says the volume is becoming (the modification runs on for minutes).
         target = answer.get("VolumeModification") or {}
