@@ -9,9 +9,10 @@ from typing import Any
 from change_control.changes import Action, Kind
 from change_control.proposals import Resource
 from change_control.resources import volume_state
-from cost_analysis.waste import EBS_GB_MONTH, gp3_saving
+from cost_analysis.waste import EBS_GB_MONTH
 
 from change_proposals.drafting import Draft, Policy, Store, not_found, require_guard, submit
+from opsagent_shared.ebs import gp3_saving
 from opsagent_shared.errors import BadRequest
 from opsagent_shared.money import ZERO, money
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from cost_analysis import inventory
 from opsagent_shared import aws, clock
+from opsagent_shared.ebs import GP3_BASELINE_IOPS, gp3_matching, gp3_saving
 from opsagent_shared.metrics import MetricQuery, SeriesSummary, fetch_series
 from opsagent_shared.money import HOURS_PER_MONTH, ZERO, money, monthly_from_hourly, to_decimal
 from opsagent_shared.periods import Period
@@ -40,16 +41,6 @@ EBS_GB_MONTH = {
     "sc1": Decimal("0.015"),
     "standard": Decimal("0.05"),
 }
-GP2_TO_GP3_SAVING = Decimal("0.20")  # gp3 is 20% cheaper per GB-month than gp2
-# gp3 includes 3,000 IOPS and 125 MiB/s; gp2 gives 3 IOPS/GiB and sustains 250 MiB/s from
-# 334 GiB, so matching a large gp2 volume on gp3 buys the difference (us-east-1 list prices).
-GP3_IOPS_MONTH = Decimal("0.005")
-GP3_THROUGHPUT_MIBS_MONTH = Decimal("0.04")
-GP2_HIGH_THROUGHPUT_GIB = 334
-GP3_EXTRA_THROUGHPUT_MIBS = 125  # 250 MiB/s (large gp2) - 125 MiB/s (gp3 baseline)
-GP2_IOPS_PER_GB = 3
-GP3_BASELINE_IOPS = 3000
-GP2_MAX_IOPS = 16000
 SNAPSHOT_GB_MONTH = Decimal("0.05")  # standard tier; applied to the source volume size
 PUBLIC_IPV4_HOUR = Decimal("0.005")  # per public IPv4 address, 3.65 a month
 NAT_GATEWAY_HOUR = Decimal("0.045")  # 32.85 a month before data processing
@@ -357,24 +348,13 @@ def volume_waste(
         if any(instance_id in stopped for instance_id in volume.attached_to):
             return None  # counted in full with its stopped instance
         detail = f"gp2 {size} GiB in use"
-        if size * GP2_IOPS_PER_GB > GP3_BASELINE_IOPS:
-            detail += f"; set gp3 IOPS to {min(size * GP2_IOPS_PER_GB, GP2_MAX_IOPS)} to match"
+        matching = gp3_matching(size)
+        if matching.iops > GP3_BASELINE_IOPS:
+            detail += f"; set gp3 IOPS to {matching.iops} to match"
         saving = gp3_saving(size, price)
         if saving > ZERO:
             return WasteItem("gp2_volume", volume.id, region, saving, detail)
     return None
-
-
-def gp3_saving(size_gib: int, gp2_price: Decimal) -> Decimal:
-    """Monthly saving of moving a gp2 volume to gp3 with the same IOPS and throughput."""
-    iops = min(max(size_gib * GP2_IOPS_PER_GB, 100), GP2_MAX_IOPS)
-    extra_iops = max(0, iops - GP3_BASELINE_IOPS) * GP3_IOPS_MONTH
-    extra_throughput = (
-        GP3_EXTRA_THROUGHPUT_MIBS * GP3_THROUGHPUT_MIBS_MONTH
-        if size_gib >= GP2_HIGH_THROUGHPUT_GIB
-        else ZERO
-    )
-    return gp2_price * size_gib * GP2_TO_GP3_SAVING - extra_iops - extra_throughput
 
 
 def stopped_instance_waste(

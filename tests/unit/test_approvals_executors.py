@@ -40,7 +40,10 @@ from tests.conftest import stubbed_client
         (1500, 4500, {"Iops": 4500, "Throughput": 250}),  # 3 IOPS per GiB, 250 MiB/s on gp2
         (6000, 16000, {"Iops": 16000, "Throughput": 250}),
         (170, 510, {"Iops": 3000, "Throughput": 125}),
-        (171, 513, {"Iops": 3000, "Throughput": 250}),
+        # gp2 between 170 and 333 GiB only bursts to 250 MiB/s; it sustains 250 from 334
+        (171, 513, {"Iops": 3000, "Throughput": 125}),
+        (333, 999, {"Iops": 3000, "Throughput": 125}),
+        (334, 1002, {"Iops": 3000, "Throughput": 250}),
     ],
 )
 def test_iops_and_throughput_are_at_least_the_gp2_volumes(

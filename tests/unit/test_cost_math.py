@@ -7,8 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from cost_analysis.waste import gp3_saving
+from hypothesis import given
+from hypothesis import strategies as st
 
+from opsagent_shared.ebs import gp3_saving
 from opsagent_shared.pricing import on_demand_hourly
 from tests.action_groups import price_list_entry
 
@@ -58,3 +60,28 @@ def test_list_prices_ignore_zero_entries_and_keep_the_lowest_real_price() -> Non
     )
     prices = on_demand_hourly(pricing, "us-east-1", ["m5.large", "c5.large", "m5.large"])
     assert prices == {"m5.large": Decimal("0.0960000000")}
+
+
+@given(st.integers(1, 16_384))
+def test_the_gp3_saving_quoted_is_the_saving_the_change_makes(size: int) -> None:
+    """What the approvals function buys for a gp2 volume of any size costs exactly what the
+    quoted saving assumed: gp2's monthly price minus gp3's at that performance."""
+    from approvals.executors import gp3_performance
+
+    from opsagent_shared.ebs import (
+        GP3_BASELINE_IOPS,
+        GP3_BASELINE_MIBPS,
+        GP3_IOPS_MONTH,
+        GP3_MIBPS_MONTH,
+        gp2_iops,
+    )
+
+    gp2_monthly = Decimal("0.10") * size
+    bought = gp3_performance({"Size": size, "Iops": gp2_iops(size)}, {})
+    gp3_monthly = (
+        Decimal("0.08") * size
+        + max(0, bought["Iops"] - GP3_BASELINE_IOPS) * GP3_IOPS_MONTH
+        + max(0, bought["Throughput"] - GP3_BASELINE_MIBPS) * GP3_MIBPS_MONTH
+    )
+    assert gp3_saving(size, Decimal("0.10")) == gp2_monthly - gp3_monthly
+    assert bought["Iops"] >= min(gp2_iops(size), 16_000)

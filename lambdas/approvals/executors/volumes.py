@@ -14,20 +14,19 @@ from change_control.changes import Change
 from change_control.proposals import Proposal
 
 from approvals.executors.base import Clients, default_clients, dry_run_then_act
-
-GP3_BASELINE_IOPS, GP3_MAX_IOPS = 3_000, 16_000
-GP3_BASELINE_MIBPS, GP2_MAX_MIBPS = 125, 250
+from opsagent_shared.ebs import GP3_MAX_IOPS, gp3_matching
 
 
 def gp3_performance(before: Mapping[str, Any], parameters: Mapping[str, Any]) -> dict[str, int]:
-    """IOPS and throughput for gp3 that are never below what the gp2 volume had: gp2 over
-    1 TiB has more than gp3's 3,000 baseline IOPS, and gp2 over 170 GiB up to 250 MiB/s."""
-    iops = int(parameters.get("iops") or max(GP3_BASELINE_IOPS, int(before.get("Iops") or 0)))
-    size = int(before.get("Size") or 0)
-    throughput = int(
-        parameters.get("throughput") or (GP2_MAX_MIBPS if size > 170 else GP3_BASELINE_MIBPS)
-    )
-    return {"Iops": min(iops, GP3_MAX_IOPS), "Throughput": throughput}
+    """IOPS and throughput for gp3 that are never below what the gp2 volume sustained
+    (`opsagent_shared.ebs.gp3_matching`, the rule the saving was priced with); the proposal's
+    own `iops`/`throughput`, when given, win."""
+    iops = int(before.get("Iops") or 0) or None
+    matching = gp3_matching(int(before.get("Size") or 0), iops=iops)
+    return {
+        "Iops": min(int(parameters.get("iops") or matching.iops), GP3_MAX_IOPS),
+        "Throughput": int(parameters.get("throughput") or matching.throughput),
+    }
 
 
 @dataclass(frozen=True)
