@@ -156,7 +156,10 @@ def run_spot_mix(
 ) -> dict[str, Any]:
     group = fetch_group(group_name, region)
     needs_launch_template(group, "a Spot mix")
-    types = list(instance_types) or spot_siblings(group.instance_type)
+    types = list(instance_types) or (
+        spot_siblings(group.instance_type) if group.instance_type else []
+    )
+    spot_mix_allowed(group, types, policy)
     on_demand = prices(region, types)
     spot = average_spot_prices(spot_price_history(region, types, since=now - SPOT_PRICE_WINDOW))
     draft = spot_mix_draft(
@@ -171,16 +174,8 @@ def run_spot_mix(
     return submit(draft, policy=policy, store=store, now=now)
 
 
-def spot_mix_draft(
-    group: Group,
-    *,
-    types: Sequence[str],
-    base: int,
-    percentage: int,
-    on_demand: Mapping[str, Decimal],
-    spot: Mapping[str, Decimal],
-    policy: Policy,
-) -> Draft:
+def spot_mix_allowed(group: Group, types: Sequence[str], policy: Policy) -> None:
+    """Refusals that need no prices (checked before the Price List and Spot reads)."""
     name = group.resource.id
     needs_launch_template(group, "a Spot mix")
     if group.state.get("MixedInstancesPolicy"):
@@ -192,7 +187,20 @@ def spot_mix_draft(
             f"{', '.join(spot_siblings(group.instance_type or 'm5.large'))})"
         )
     require_guard(group.state, group.resource, policy.guard)
-    current = group.instance_type
+
+
+def spot_mix_draft(
+    group: Group,
+    *,
+    types: Sequence[str],
+    base: int,
+    percentage: int,
+    on_demand: Mapping[str, Decimal],
+    spot: Mapping[str, Decimal],
+    policy: Policy,
+) -> Draft:
+    spot_mix_allowed(group, types, policy)
+    name, current = group.resource.id, group.instance_type
     spot_share = Decimal(max(0, group.desired - base)) * (100 - percentage) / 100
     notes: list[str] = []
     saving = ZERO

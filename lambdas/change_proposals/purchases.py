@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from change_control.changes import TERM_MONTHS, Action, Kind, monthly_commitment
@@ -81,6 +81,12 @@ def run_savings_plan(
     now: datetime,
 ) -> dict[str, Any]:
     purchases_allowed(policy)  # before any call
+    # The commitment is known before any call, and the cap with it: no paid call for nothing.
+    within_cap(
+        Action.PURCHASE_SAVINGS_PLAN,
+        {"commitment_per_hour": str(commitment_per_hour), "term": term},
+        policy,
+    )
     offering = savings_plan_offering(term, payment_option)
     recommendation = fetch_savings_plans(choice(term, payment_option, LOOKBACK_DAYS))
     draft = savings_plan_draft(
@@ -124,7 +130,10 @@ def savings_plan_draft(
     total = commitment_per_hour * HOURS_PER_MONTH * TERM_MONTHS[term]
     upfront = {
         "NO_UPFRONT": ZERO,
-        "PARTIAL_UPFRONT": (total * PARTIAL_UPFRONT_SHARE).quantize(Decimal("1")),
+        # Up: a whole number, never below half (rounded down it can be 49.9%, which AWS refuses).
+        "PARTIAL_UPFRONT": (total * PARTIAL_UPFRONT_SHARE).quantize(
+            Decimal("1"), rounding=ROUND_CEILING
+        ),
         "ALL_UPFRONT": ZERO,  # All Upfront charges the whole total on purchase by itself
     }[payment_option]
     parameters = {

@@ -268,7 +268,7 @@ def test_a_spot_mix_is_proposed_with_equivalent_types_and_nothing_changes(action
 
 def test_a_group_without_the_guard_tag_is_refused(actions: Any) -> None:
     group("batch", tagged=False)
-    expect_prices(actions("pricing"), REGION, {"m5.large": "0.096", "m6i.large": "0.096"})
+    actions("pricing")  # refused before any price is asked for
     status, body = invoke(
         handler, "/proposals/spot-mix", group_name="batch", instance_types="m5.large,m6i.large"
     )
@@ -397,8 +397,9 @@ def test_a_savings_plan_within_the_cap_is_proposed(
 
 def test_a_purchase_over_the_cap_is_refused(actions: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     _purchases_on(monkeypatch, "1000")
-    _offering(actions("savingsplans"))
-    actions("ce").add_response("get_savings_plans_purchase_recommendation", {})
+    # Refused before any call: a stubbed service with nothing queued fails if it is called.
+    actions("savingsplans")
+    actions("ce")
     status, body = invoke(handler, "/proposals/purchase", commitment_per_hour=1.5)
     assert status == 400
     assert "$1095.00 a month, over the configured cap of $1000.00" in body["error"]

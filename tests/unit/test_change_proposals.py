@@ -250,3 +250,22 @@ def test_a_proposal_executing_past_the_approvals_timeout_shows_as_interrupted() 
     assert shown_status(running, just_before) == "executing"
     assert shown_status(running, NOW + INTERRUPTED_AFTER) == "executing (interrupted?)"
     assert shown_status(draft_proposal, NOW + timedelta(hours=24)) == "expired"
+
+
+@given(hourly=st.decimals(Decimal("0.001"), Decimal(1000), places=3))
+def test_a_partial_upfront_savings_plan_pays_at_least_half_upfront(hourly: Decimal) -> None:
+    from change_proposals.purchases import savings_plan_draft
+
+    draft = savings_plan_draft(
+        {"offeringId": "o-1", "planType": "Compute", "durationSeconds": 31536000},
+        commitment_per_hour=hourly,
+        term="ONE_YEAR",
+        payment_option="PARTIAL_UPFRONT",
+        recommendation=None,
+        recommendation_note=None,
+        policy=Policy(GUARD, timedelta(hours=1), True, Decimal(10_000_000), True),
+    )
+    total = hourly * 730 * 12
+    upfront = Decimal(draft.parameters["upfront_payment"])
+    assert upfront == upfront.to_integral_value()
+    assert total / 2 <= upfront <= total * Decimal("0.99")

@@ -64,11 +64,12 @@ class PurchaseReservedInstances:
         resource, params = proposal.resource, proposal.parameters
         ec2 = self.clients("ec2", resource.region)
         limit = Decimal(str(params["limit_price_usd"]))
-        request = {
+        request: dict[str, Any] = {
             "ReservedInstancesOfferingId": resource.id,
             "InstanceCount": int(params["instance_count"]),
-            "LimitPrice": {"Amount": float(limit), "CurrencyCode": "USD"},
         }
+        if limit > 0:  # No Upfront has nothing to cap; the fingerprint holds its prices
+            request["LimitPrice"] = {"Amount": float(limit), "CurrencyCode": "USD"}
         what = f"EC2 PurchaseReservedInstancesOffering {resource.id}"
         answer = dry_run_then_act(ec2.purchase_reserved_instances_offering, request, what)
         return Change(
