@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from change_control.changes import PURCHASE_KINDS, Change, Undo, monthly_commitment
+from change_control.changes import PURCHASE_KINDS, Change, Undo, monthly_commitment, relevant_state
 from change_control.guard import GuardTag
 from change_control.message import outcome_message
 from change_control.proposals import (
@@ -113,7 +113,11 @@ def handle(
         if refusal:
             _tell(slack, click, f"Not done: {refusal}.")
             return "refused"
-        current = None if state is None else fingerprint(state)
+        current = (
+            None
+            if state is None
+            else fingerprint(relevant_state(proposal.action, state, limits.guard))
+        )
     decision = decide(proposal, click, approvers=approvers, now=now, current_fingerprint=current)
     if decision.outcome == "refuse" or proposal is None:
         _tell(slack, click, f"Not done: {decision.reason}.")
@@ -259,7 +263,9 @@ def _propose_undo(
         state = state_of(draft)
         if state is None:
             raise UndoNotProposed(f"{changed.resource.id} could not be read after the change")
-        proposal = replace(draft, fingerprint=fingerprint(state))
+        proposal = replace(
+            draft, fingerprint=fingerprint(relevant_state(draft.action, state, limits.guard))
+        )
         store.add(proposal)
     except expected as error:
         return "", f"undo not proposed: {str(error)[:300]}"

@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypedDict
 
+from change_control.guard import GuardTag
 from opsagent_shared.money import HOURS_PER_MONTH
 
 
@@ -165,3 +166,25 @@ def monthly_commitment(action: str, parameters: Mapping[str, Any]) -> Decimal:
         upfront = Decimal(str(parameters["upfront_usd"]))
         return (hourly * HOURS_PER_MONTH + upfront / TERM_MONTHS[str(parameters["term"])]) * count
     raise ValueError(f"{action} is not a purchase")
+
+
+# What each kind of change depends on, beyond the resource's own kind-specific state: the
+# group's size limits matter to a scaling policy only (scheduled actions move them daily).
+_SIZE_LIMITS = ("MinSize", "MaxSize")
+
+
+def relevant_state(action: str, state: Mapping[str, Any], guard: GuardTag) -> dict[str, Any]:
+    """The part of a resource's state a proposal's fingerprint covers: what `action` depends
+    on, so unrelated edits (another tag, a scheduled resize) do not make it stale.
+
+    Tags: only the guard tag (a removed guard tag still makes the proposal stale). An
+    instance stopped by a proposal whose undo is a start may still be `stopping` when the undo
+    is fingerprinted: both count as stopped."""
+    relevant = {key: value for key, value in state.items() if key != "Tags"}
+    relevant["Tags"] = [list(tag) for tag in state.get("Tags", ()) if tag and tag[0] == guard.key]
+    if action != Action.TARGET_TRACKING:
+        for key in _SIZE_LIMITS:
+            relevant.pop(key, None)
+    if action == Action.START_INSTANCE and relevant.get("State") == "stopping":
+        relevant["State"] = "stopped"
+    return relevant

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from change_control.changes import Action
+from change_control.changes import Action, relevant_state
 from change_control.guard import GuardTag
 from change_control.proposals import Proposal, Resource, fingerprint, new_id
 
@@ -76,7 +76,7 @@ def require_guard(state: Mapping[str, Any], resource: Resource, guard: GuardTag)
         )
 
 
-def proposal_from(draft: Draft, *, now: datetime, ttl: timedelta) -> Proposal:
+def proposal_from(draft: Draft, *, now: datetime, ttl: timedelta, guard: GuardTag) -> Proposal:
     return Proposal(
         proposal_id=new_id(),
         action=str(draft.action),
@@ -87,7 +87,7 @@ def proposal_from(draft: Draft, *, now: datetime, ttl: timedelta) -> Proposal:
         monthly_saving=draft.monthly_saving,
         risk=draft.risk,
         revert=draft.revert,
-        fingerprint=fingerprint(draft.state),
+        fingerprint=fingerprint(relevant_state(draft.action, draft.state, guard)),
         created_at=now,
         expires_at=now + ttl,
     )
@@ -95,7 +95,7 @@ def proposal_from(draft: Draft, *, now: datetime, ttl: timedelta) -> Proposal:
 
 def submit(draft: Draft, *, policy: Policy, store: Store, now: datetime) -> dict[str, Any]:
     """Store the proposal (pending) and answer with it."""
-    proposal = proposal_from(draft, now=now, ttl=policy.ttl)
+    proposal = proposal_from(draft, now=now, ttl=policy.ttl, guard=policy.guard)
     store.add(proposal)
     return render(proposal, notes=draft.notes, policy=policy)
 

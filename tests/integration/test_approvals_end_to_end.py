@@ -19,6 +19,7 @@ from approvals import handler as approvals
 from approvals.approvers import COULD_NOT_CHECK
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
+from change_control.changes import relevant_state
 from change_control.guard import DEFAULT_GUARD_TAG, parse_guard_tag
 from change_control.proposals import Proposal, Resource, Status, fingerprint, new_id
 from change_control.resources import group_state, volume_state
@@ -72,7 +73,7 @@ class World:
             monthly_saving=Decimal("2.00"),
             risk="Low",
             revert="Modify it back to gp2 after six hours",
-            fingerprint=fingerprint(state),
+            fingerprint=fingerprint(relevant_state("gp2_to_gp3", state, GUARD)),
             created_at=now,
             expires_at=now + timedelta(hours=24),
             channel="C0001",
@@ -251,7 +252,8 @@ def test_refusals_leave_the_account_unchanged_and_tell_only_the_clicker(
         proposal = world.propose(created_at=past - timedelta(hours=24), expires_at=past)
     elif setup == "changed":
         proposal = world.propose()
-        world.ec2.create_tags(Resources=[world.volume_id], Tags=[{"Key": "owner", "Value": "db"}])
+        # Resized since (an unrelated tag would not count: only what the change depends on).
+        world.ec2.modify_volume(VolumeId=world.volume_id, Size=400)
     else:
         proposal = world.propose(status=Status.EXECUTED)
     world.click(proposal, user=user)
@@ -444,7 +446,7 @@ def _spot_mix_world(world: World) -> tuple[Proposal, dict[str, str]]:
         resource=resource,
         parameters=parameters,
         summary="Run web on Spot above one On-Demand instance",
-        fingerprint=fingerprint(state),
+        fingerprint=fingerprint(relevant_state("spot_mix", state, GUARD)),
     )
     world.store.add(proposal)
     return proposal, ref
@@ -483,7 +485,8 @@ def test_an_approved_spot_mix_changes_the_group_and_proposes_its_undo(world: Wor
     assert undo.expires_at - undo.created_at == timedelta(hours=24)
     state = group_state(proposal.resource)
     assert state is not None
-    assert undo.fingerprint == fingerprint(state)  # approvable now: the group as it is
+    # approvable now: the group as it is
+    assert undo.fingerprint == fingerprint(relevant_state("restore_group", state, GUARD))
     assert world.slack.methods() == ["chat.update", "chat.update"]
     done = world.slack.calls[-1][1]
     assert "Done" in done["text"]

@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+from change_control.changes import relevant_state
 from change_control.guard import DEFAULT_GUARD_TAG, parse_guard_tag
 from change_control.proposals import Status, fingerprint
 from change_control.resources import current_state
@@ -29,6 +30,7 @@ REGION = "us-east-1"
 TABLE = "opsagent-proposals-test"
 GUARD_KEY, GUARD_VALUE = DEFAULT_GUARD_TAG.split("=")
 GUARD = [{"Key": GUARD_KEY, "Value": GUARD_VALUE}]
+GUARD_TAG = parse_guard_tag(DEFAULT_GUARD_TAG)
 LINUX_X86_AMI = "ami-04681a1dbd79675a5"  # moto's Amazon Linux 2, x86_64
 AL2023_X86_AMI = "ami-03c3da4cfa8e8943a"  # moto's al2023-ami-...-x86_64
 
@@ -123,7 +125,8 @@ def test_a_gp2_volume_is_proposed_with_its_saving_and_fingerprint(actions: Any) 
     assert proposal.status is Status.PENDING
     assert proposal.action == "gp2_to_gp3"
     assert proposal.expires_at - proposal.created_at == timedelta(hours=24)
-    assert proposal.fingerprint == fingerprint(current_state(proposal.resource) or {})
+    state = current_state(proposal.resource) or {}
+    assert proposal.fingerprint == fingerprint(relevant_state("gp2_to_gp3", state, GUARD_TAG))
     # 500 GiB x $0.10 x 20% = $10, less the 125 MiB/s gp3 must buy to match gp2's 250 ($5)
     assert proposal.monthly_saving == Decimal("5")
     assert body["items"][0]["proposal_id"] == proposal.proposal_id

@@ -220,7 +220,7 @@ def test_a_proposal_answer_stays_within_its_budget_and_says_nothing_changed(
         revert="modify back",
         state={"VolumeType": "gp2"},
     )
-    proposal = proposal_from(draft, now=NOW, ttl=timedelta(hours=24))
+    proposal = proposal_from(draft, now=NOW, ttl=timedelta(hours=24), guard=GUARD)
     assert re.fullmatch(r"prop-[0-9a-f]{10}", proposal.proposal_id)
     body = render(proposal, notes=(), policy=POLICY)
     assert len(encode(body)) <= MAX_RESPONSE_BYTES
@@ -244,6 +244,7 @@ def test_a_proposal_executing_past_the_approvals_timeout_shows_as_interrupted() 
         ),
         now=NOW,
         ttl=timedelta(hours=24),
+        guard=GUARD,
     )
     running = with_event(draft_proposal, Status.EXECUTING, who="U1", when=NOW)
     just_before = NOW + INTERRUPTED_AFTER - timedelta(seconds=1)
@@ -269,3 +270,34 @@ def test_a_partial_upfront_savings_plan_pays_at_least_half_upfront(hourly: Decim
     upfront = Decimal(draft.parameters["upfront_payment"])
     assert upfront == upfront.to_integral_value()
     assert total / 2 <= upfront <= total * Decimal("0.99")
+
+
+@given(
+    other=st.lists(st.tuples(st.text(max_size=20), st.text(max_size=20)), max_size=5),
+    minimum=st.integers(0, 10),
+    maximum=st.integers(10, 20),
+)
+def test_unrelated_tags_and_size_limits_do_not_make_a_spot_mix_stale(
+    other: list[tuple[str, str]], minimum: int, maximum: int
+) -> None:
+    from change_control.changes import relevant_state
+    from change_control.proposals import fingerprint
+
+    base = group(desired=2).state
+    edited = {
+        **base,
+        "MinSize": minimum,
+        "MaxSize": maximum,
+        "Tags": [*base["Tags"], *([k, v] for k, v in other if k != GUARD.key)],
+    }
+    assert fingerprint(relevant_state("spot_mix", edited, GUARD)) == fingerprint(
+        relevant_state("spot_mix", base, GUARD)
+    )
+    untagged = {**base, "Tags": []}
+    assert fingerprint(relevant_state("spot_mix", untagged, GUARD)) != fingerprint(
+        relevant_state("spot_mix", base, GUARD)
+    )
+    resized = {**base, "MaxSize": base["MaxSize"] + 1}
+    assert fingerprint(relevant_state("target_tracking", resized, GUARD)) != fingerprint(
+        relevant_state("target_tracking", base, GUARD)
+    )
