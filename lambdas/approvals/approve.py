@@ -96,6 +96,7 @@ def handle(
     if (
         proposal is not None
         and proposal.status is Status.PENDING
+        and now < proposal.expires_at  # expired: `decide` says so first
         and click.action == APPROVE
         and click.user in approvers
     ):
@@ -108,7 +109,17 @@ def handle(
         # without reading anything is refused before any AWS call.
         refusal = "" if _needs_state(proposal) else _refusal(proposal, None, limits)
         if not refusal:
-            state = state_of(proposal)
+            unreadable: tuple[type[Exception], ...] = (OpsAgentError, *aws.errors())
+            try:
+                state = state_of(proposal)
+            except unreadable as error:  # nothing claimed: click again
+                _tell(
+                    slack,
+                    click,
+                    f"Not done: {proposal.resource.id} could not be read ({str(error)[:200]}); "
+                    "try again in a minute.",
+                )
+                return "unchecked"
             refusal = _refusal(proposal, state, limits)
         if refusal:
             _tell(slack, click, f"Not done: {refusal}.")
@@ -121,6 +132,12 @@ def handle(
     decision = decide(proposal, click, approvers=approvers, now=now, current_fingerprint=current)
     if decision.outcome == "refuse" or proposal is None:
         _tell(slack, click, f"Not done: {decision.reason}.")
+        if (
+            proposal is not None
+            and proposal.status is Status.PENDING
+            and now >= proposal.expires_at
+        ):
+            _expire(store, proposal, now)
         return "refused"
     if decision.outcome == "reject":
         rejected = with_event(proposal, Status.REJECTED, who=click.user, when=now)
@@ -157,7 +174,7 @@ def handle(
             note=str(error),
             details=_details(error.change, undo_id, undo_problem),
         )
-        store.move(failed, expected=Status.EXECUTING)
+        unrecorded = _record(store, failed)
         reported = _report(
             slack,
             failed,
@@ -167,16 +184,27 @@ def handle(
             after=error.change.after,
             follow_up=_follow_up(str(error)[:500], undo_id, failed.revert),
         )
-        return _outcome("failed-partway" + _suffix(undo_problem), reported)
+        return _outcome("failed-partway" + _suffix(undo_problem) + unrecorded, reported)
     except refused_by_aws as error:
         failed = with_event(
             executing, Status.FAILED, who=click.user, when=finished(), note=str(error)
         )
-        store.move(failed, expected=Status.EXECUTING)
+        unrecorded = _record(store, failed)
         reported = _report(
             slack, failed, headline="Failed", by=click.user, follow_up=str(error)[:500]
         )
-        return _outcome("failed", reported)
+        return _outcome("failed" + unrecorded, reported)
+    except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+        # A proposal whose parameters the executor could not use (a fault, not AWS): it may
+        # have stopped after a change, so it is shown failed with what to check; never re-run.
+        note = (
+            f"the change stopped on an internal error ({type(error).__name__}); check "
+            f"{proposal.resource.id}: it may have partly changed"
+        )
+        failed = with_event(executing, Status.FAILED, who=click.user, when=finished(), note=note)
+        unrecorded = _record(store, failed)
+        reported = _report(slack, failed, headline="Failed", by=click.user, follow_up=note)
+        return _outcome("failed-internal" + unrecorded, reported)
     # The change is made: nothing from here on may report it as failed.
     undo_id, undo_problem = _propose_undo(
         executing, change.undo, store=store, state_of=state_of, limits=limits, now=finished()
@@ -189,7 +217,7 @@ def handle(
         note=undo_problem,
         details=_details(change, undo_id, undo_problem),
     )
-    store.move(done, expected=Status.EXECUTING)
+    unrecorded = _record(store, done)
     reported = _report(
         slack,
         done,
@@ -199,7 +227,31 @@ def handle(
         after=change.after,
         follow_up=_follow_up("", undo_id, done.revert),
     )
-    return _outcome("executed" + _suffix(undo_problem), reported)
+    return _outcome("executed" + _suffix(undo_problem) + unrecorded, reported)
+
+
+def _record(store: Store, finished: Proposal) -> str:
+    """Move a claimed proposal to its final state (one retry); "" when recorded, else the
+    outcome suffix. Slack is told either way: the change happened, or did not, regardless."""
+    for _ in range(2):
+        try:
+            if store.move(finished, expected=Status.EXECUTING):
+                return ""
+            return "-unrecorded"  # not executing any more: nothing else moves it; a fault
+        except ServiceUnavailable:
+            continue
+    return "-unrecorded"
+
+
+def _expire(store: Store, proposal: Proposal, now: datetime) -> None:
+    """Record that a pending proposal expired (the announcer then takes its buttons away)."""
+    expired = with_event(
+        proposal, Status.EXPIRED, who="opsagent", when=now, note="expired before approval"
+    )
+    try:
+        store.move(expired, expected=Status.PENDING)
+    except ServiceUnavailable:
+        return  # the click was answered; the buttons stay until the next click
 
 
 def _needs_state(proposal: Proposal) -> bool:

@@ -264,7 +264,9 @@ def test_refusals_leave_the_account_unchanged_and_tell_only_the_clicker(
     assert expected in told["text"]
     stored = world.store.get(proposal.proposal_id)
     assert stored is not None
-    assert stored.status is (Status.EXECUTED if setup == "executed" else Status.PENDING)
+    # An expired one is recorded expired (the announcer then removes its buttons).
+    kept = {"executed": Status.EXECUTED, "expired": Status.EXPIRED}.get(setup, Status.PENDING)
+    assert stored.status is kept
 
 
 def test_a_rejection_is_recorded_and_shown(world: World) -> None:
