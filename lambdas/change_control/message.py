@@ -23,9 +23,9 @@ _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 def approval_message(proposal: Proposal) -> dict[str, Any]:
     """`text` (the notification) and `blocks` for chat.postMessage."""
-    saving = f"${money(proposal.monthly_saving)} a month"
+    saving = _saving(proposal.monthly_saving)
     return {
-        "text": _cut(f"Approval needed: {proposal.summary} (saves {saving})", TEXT_CHARS),
+        "text": _cut(f"Approval needed: {proposal.summary} ({saving})", TEXT_CHARS),
         "blocks": [
             {
                 "type": "header",
@@ -40,7 +40,7 @@ def approval_message(proposal: Proposal) -> dict[str, Any]:
                         f"`{proposal.resource.id}` in {proposal.resource.region}",
                     ),
                     _field("Why", proposal.reason),
-                    _field("Expected saving", saving),
+                    _field("Expected saving", saving.capitalize()),
                     _field("Risk", proposal.risk),
                     _field("How to revert", proposal.revert),
                     _field("Expires", f"{proposal.expires_at:%Y-%m-%d %H:%M} UTC"),
@@ -119,6 +119,13 @@ def outcome_message(
 
 def _who(by: str) -> str:
     return f"<@{by}>" if _SLACK_USER.match(by) else _escape(by)
+
+
+def _saving(monthly: Any) -> str:
+    """An undo gives a saving back: shown as what it costs, never as a negative saving."""
+    if monthly < 0:
+        return f"costs ${money(-monthly)} a month more"
+    return f"saves ${money(monthly)} a month"
 
 
 def _pairs(values: Mapping[str, Any]) -> str:

@@ -6,7 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from change_control.proposals import APPROVALS_TIMEOUT, Proposal, Status, with_event
+from change_control.proposals import (
+    APPROVALS_TIMEOUT,
+    Proposal,
+    Status,
+    executing_since,
+    with_event,
+)
 
 from change_proposals.drafting import public
 from opsagent_shared.errors import BadRequest
@@ -74,9 +80,9 @@ def fetch(status: str, *, top: int, store: Store, now: datetime) -> tuple[list[P
 def shown_status(proposal: Proposal, now: datetime) -> str:
     if proposal.status is Status.PENDING and now >= proposal.expires_at:
         return EXPIRED
-    if proposal.status is Status.EXECUTING and proposal.history:
-        since = datetime.fromisoformat(proposal.history[-1]["at"])
-        if now - since >= INTERRUPTED_AFTER:
+    if proposal.status is Status.EXECUTING:
+        since = executing_since(proposal)
+        if since is None or now - since >= INTERRUPTED_AFTER:  # as `decide` judges it
             return "executing (interrupted?)"
     return str(proposal.status)
 

@@ -298,6 +298,24 @@ def test_arm64_undo_pins_latest_to_the_source_version(moto: None) -> None:
     assert change.undo.parameters["launch_template"]["Version"] == "1"
 
 
+def test_arm64_refuses_when_latest_moved_on_since_the_proposal(moto: None) -> None:
+    name, ref = _group()
+    before = {**_group_state(name), "LaunchTemplate": {**ref, "Version": "$Latest"}}
+    ec2 = boto3.client("ec2", REGION)
+    ec2.create_launch_template_version(  # someone's change after the proposal: version 2
+        LaunchTemplateId=ref["LaunchTemplateId"],
+        SourceVersion="1",
+        LaunchTemplateData={"InstanceType": "m5.xlarge"},
+    )
+    with (
+        stubbed_client("autoscaling") as (autoscaling, _stubber),  # never called
+        pytest.raises(ChangeFailed, match="is version 2 now, not 1"),
+    ):
+        Arm64Migration(clients=_clients_with(autoscaling)).run(_arm64(name, ref), before)
+    versions = ec2.describe_launch_template_versions(LaunchTemplateId=ref["LaunchTemplateId"])
+    assert len(versions["LaunchTemplateVersions"]) == 2  # no arm64 version was made
+
+
 def test_a_savings_plan_purchase_is_idempotent_and_pays_upfront_only_when_asked() -> None:
     proposal = _proposal(
         Action.PURCHASE_SAVINGS_PLAN,

@@ -301,3 +301,11 @@ def test_who_handled_it_is_a_mention_for_a_user_and_plain_text_otherwise(
 ) -> None:
     message = outcome_message(PROPOSAL, headline="Cancelled", by=by)
     assert shown in message["blocks"][0]["text"]["text"]
+
+
+def test_an_undo_shows_what_it_costs_not_a_negative_saving() -> None:
+    undo = replace(PROPOSAL, monthly_saving=Decimal("-12.50"))
+    message = approval_message(undo)
+    assert "costs $12.50 a month more" in message["text"]
+    assert "-12" not in json.dumps(message)
+    assert "saves $2.00 a month" in approval_message(PROPOSAL)["text"]

@@ -215,6 +215,7 @@ class Arm64Migration:
         autoscaling = self.clients("autoscaling", resource.region)
         template_id, source = str(params["launch_template_id"]), str(params["source_version"])
         instance_type, image_id = str(params["instance_type"]), str(params["image_id"])
+        _still_runs(ec2, before, template_id, source)
         request: dict[str, Any] = {
             "LaunchTemplateId": template_id,
             "SourceVersion": source,
@@ -255,6 +256,28 @@ class Arm64Migration:
             ) from error
         after["InstanceRefreshId"] = refresh
         return Change(before=launch_setup(before), after=after, undo=undo)
+
+
+def _still_runs(ec2: Any, before: Mapping[str, Any], template_id: str, source: str) -> None:
+    """A group on `$Latest` or `$Default` may have moved to a newer version since the
+    proposal (the fingerprint holds the alias, not the number): building the arm64 version on
+    the old source would drop that change, so the move is refused, nothing changed."""
+    alias = str((before.get("LaunchTemplate") or {}).get("Version") or "")
+    if alias not in ("$Latest", "$Default"):
+        return
+    what = f"EC2 DescribeLaunchTemplateVersions {template_id}"
+    try:
+        versions = ec2.describe_launch_template_versions(
+            LaunchTemplateId=template_id, Versions=[alias]
+        ).get("LaunchTemplateVersions", [])
+    except aws.errors() as error:
+        raise ChangeFailed(f"{what}: {said(error)}") from error
+    now = str(versions[0].get("VersionNumber", "")) if versions else ""
+    if now != source:
+        raise ChangeFailed(
+            f"launch template {template_id} {alias} is version {now or 'unknown'} now, not "
+            f"{source} as when proposed; nothing was changed. Ask for a new proposal."
+        )
 
 
 def _pinned(before: Mapping[str, Any], source_version: str) -> Mapping[str, Any]:
