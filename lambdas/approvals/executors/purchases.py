@@ -56,7 +56,8 @@ class PurchaseSavingsPlan:
 
 @dataclass(frozen=True)
 class PurchaseReservedInstances:
-    """PurchaseReservedInstancesOffering, dry-run first, never above the proposal's price."""
+    """PurchaseReservedInstancesOffering, dry-run first. The offering's prices are in the
+    fingerprint, checked before; LimitPrice caps the upfront price when there is one."""
 
     clients: Clients = default_clients
 
