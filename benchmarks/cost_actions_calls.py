@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from benchmarks import fake_services
+from benchmarks.invocation import BenchContext, action_group_event
 from benchmarks.table import render
 from opsagent_shared import aws
 
@@ -226,7 +227,10 @@ def measure_all() -> list[Measurement]:
             if path == "/proposals/cancel":
                 parameters = {"proposal_id": first_proposal}
             counter.reset()
-            result = handler.lambda_handler(_event(method, path, parameters), _Context())
+            result = handler.lambda_handler(
+                action_group_event("cost-actions", path, parameters, method=method),
+                BenchContext("bench-cost-actions"),
+            )
             response = result["response"]
             body = json.loads(response["responseBody"]["application/json"]["body"])
             if not first_proposal and body.get("items") and "proposal_id" in body["items"][0]:
@@ -268,31 +272,3 @@ def run() -> str:
 def _is_read(key: str) -> bool:
     operation = key.split(".", 1)[1]
     return operation.startswith(("Describe", "Get", "List", "Query", "Scan"))
-
-
-class _Context:
-    function_name = "bench-cost-actions"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:111122223333:function:bench"
-    aws_request_id = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
-def _event(method: str, path: str, parameters: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "messageVersion": "1.0",
-        "agent": {"name": "opsagent", "id": "AGENT", "alias": "ALIAS", "version": "1"},
-        "inputText": "bench",
-        "sessionId": "bench",
-        "actionGroup": "cost-actions",
-        "apiPath": path,
-        "httpMethod": method,
-        "parameters": [
-            {"name": k, "type": "string", "value": str(v)} for k, v in parameters.items()
-        ],
-        "sessionAttributes": {},
-        "promptSessionAttributes": {},
-    }

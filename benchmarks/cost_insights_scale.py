@@ -10,7 +10,6 @@ fails on a miss: the table says it.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 
 from benchmarks import fake_services
 from benchmarks.fictional_account import REGIONS, seed
+from benchmarks.invocation import BenchContext, action_group_event
 from benchmarks.table import render
 from opsagent_shared import aws
 
@@ -56,17 +56,6 @@ class Measurement:
         return sum(self.calls.values())
 
 
-class _Context:
-    function_name = "bench-cost-insights"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:111122223333:function:bench"
-    aws_request_id = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
 def measure_all() -> list[Measurement]:
     from moto import mock_aws
 
@@ -98,7 +87,10 @@ def measure_all() -> list[Measurement]:
             for operation, path, parameters, per_instance in OPERATIONS:
                 counter.reset()  # also drops the seeding's calls before the first operation
                 started = time.perf_counter()
-                result = handler.lambda_handler(_event(path, parameters), _Context())
+                result = handler.lambda_handler(
+                    action_group_event("cost-insights", path, parameters),
+                    BenchContext("bench-cost-insights"),
+                )
                 seconds = time.perf_counter() - started
                 response = result["response"]
                 body = response["responseBody"]["application/json"]["body"]
@@ -169,21 +161,3 @@ def _by_service(calls: dict[str, int]) -> dict[str, int]:
         service = key.split(".", 1)[0]
         services[service] = services.get(service, 0) + count
     return services
-
-
-def _event(path: str, parameters: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "messageVersion": "1.0",
-        "agent": {"name": "opsagent", "id": "AGENT", "alias": "ALIAS", "version": "1"},
-        "inputText": "bench",
-        "sessionId": "bench",
-        "actionGroup": "cost-insights",
-        "apiPath": path,
-        "httpMethod": "GET",
-        "parameters": [
-            {"name": k, "type": "string", "value": json.dumps(v) if not isinstance(v, str) else v}
-            for k, v in parameters.items()
-        ],
-        "sessionAttributes": {},
-        "promptSessionAttributes": {},
-    }

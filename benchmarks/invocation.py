@@ -1,0 +1,43 @@
+"""What a benchmark hands a handler: a Lambda context, and a Bedrock action-group event."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class BenchContext:
+    """The attributes of a Lambda context the handlers read."""
+
+    function_name: str
+    remaining_ms: int = 60_000
+    memory_limit_in_mb: int = 512
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:111122223333:function:bench"
+    aws_request_id: str = "00000000-0000-4000-8000-000000000000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def action_group_event(
+    group: str, path: str, parameters: dict[str, Any], *, method: str = "GET"
+) -> dict[str, Any]:
+    """A Bedrock Agent action-group event, every value a string as Bedrock sends it."""
+    return {
+        "messageVersion": "1.0",
+        "agent": {"name": "opsagent", "id": "AGENT", "alias": "ALIAS", "version": "1"},
+        "inputText": "bench",
+        "sessionId": "bench",
+        "actionGroup": group,
+        "apiPath": path,
+        "httpMethod": method,
+        "parameters": [
+            {"name": k, "type": "string", "value": v if isinstance(v, str) else json.dumps(v)}
+            for k, v in parameters.items()
+        ],
+        "sessionAttributes": {},
+        "promptSessionAttributes": {},
+    }
