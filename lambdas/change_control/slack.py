@@ -55,7 +55,7 @@ class SlackMessages:
 
     def _call(self, method: str, **arguments: Any) -> Any:
         """The chat.* methods take JSON bodies (as slack_sdk sends them)."""
-        with _translated(method):
+        with slack_errors(method):
             return self._client.api_call(method, json=arguments)
 
 
@@ -77,7 +77,7 @@ class SlackUserGroups:
         self._client = client
 
     def members(self, group_id: str) -> frozenset[str]:
-        with _translated(self.METHOD):
+        with slack_errors(self.METHOD):
             response = self._client.usergroups_users_list(usergroup=group_id)
         users = response.get("users")
         if not isinstance(users, list):
@@ -86,7 +86,8 @@ class SlackUserGroups:
 
 
 @contextmanager
-def _translated(method: str) -> Iterator[None]:
+def slack_errors(method: str) -> Iterator[None]:
+    """Slack's errors as `ServiceUnavailable`, named with the method and Slack's error code."""
     try:
         yield
     except SlackApiError as error:
