@@ -84,6 +84,10 @@ class LocalSlack:
         self.fail: dict[str, str] = {}
         self.rate_limited: dict[str, int] = {}
         self.groups: dict[str, list[str]] = {}
+        # Threads by (channel, parent ts): the messages conversations.replies pages through.
+        self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.team_url = "https://example-team.slack.com"
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -109,6 +113,16 @@ class LocalSlack:
                     self._send(200, {"ok": False, "error": outer.fail[method]})
                 elif method == "usergroups.users.list":
                     self._send(200, outer._group_members(body, encoding))
+                elif method == "conversations.replies":
+                    self._send(200, outer._replies(body))
+                elif method == "users.info":
+                    user = outer.users.get(str(body.get("user")))
+                    self._send(200, {"ok": True, "user": user} if user else
+                               {"ok": False, "error": "user_not_found"})  # fmt: skip
+                elif method == "chat.getPermalink":
+                    ts = str(body.get("message_ts", "")).replace(".", "")
+                    link = f"{outer.team_url}/archives/{body.get('channel')}/p{ts}"
+                    self._send(200, {"ok": True, "channel": body.get("channel"), "permalink": link})
                 else:
                     answer = {"ok": True, "ts": "1700000000.000900", "channel": body.get("channel")}
                     self._send(200, answer)
@@ -133,6 +147,23 @@ class LocalSlack:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/api/"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def _replies(self, body: dict[str, Any]) -> dict[str, Any]:
+        """conversations.replies: the parent and its replies, `limit` a page, a cursor while
+        more remain (https://docs.slack.dev/reference/methods/conversations.replies)."""
+        messages = self.threads.get((str(body.get("channel")), str(body.get("ts"))))
+        if messages is None:
+            return {"ok": False, "error": "thread_not_found"}
+        start = int(body.get("cursor") or 0)
+        limit = min(int(body.get("limit") or 100), 1000)
+        page = messages[start : start + limit]
+        more = start + limit < len(messages)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def _group_members(self, body: dict[str, Any], encoding: str) -> dict[str, Any]:
         group = body.get("usergroup") if encoding != "json" else None

@@ -1,7 +1,7 @@
 """Where a postmortem goes: one Confluence page per thread (created, then updated), the
 Knowledge Base document in the knowledge bucket, and the thread's link back.
 
-Confluence Cloud through atlassian-python-api's `ConfluenceCloud` (REST v2 for pages):
+Confluence Cloud through atlassian-python-api's `ConfluenceV2` (REST v2 for pages):
 `create_page(space_id, title, body, parent_id)`; `update_page(page_id, ..., version=N)` sends
 version N + 1 (optimistic locking: a 409 means someone else saved in between, so the current
 version is read again and the update retried). Labels exist only on the v1 content endpoint
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from requests import HTTPError, RequestException
+from requests.exceptions import RetryError
 
 from opsagent_shared import aws
 from opsagent_shared.errors import ServiceUnavailable
@@ -38,9 +39,11 @@ class PageRef:
 
 def confluence_client(base_url: str, *, user: str, api_token: str) -> Any:
     """The Cloud client, retrying throttling and 5xx with backoff (Retry-After honoured)."""
-    from atlassian.confluence import ConfluenceCloud
+    # `atlassian.ConfluenceV2` is the v2 client; `atlassian.confluence.ConfluenceCloud` is still
+    # the legacy one in 5.0.5 (no `create_page(space_id=...)`).
+    from atlassian import ConfluenceV2
 
-    return ConfluenceCloud(
+    return ConfluenceV2(
         url=base_url,
         username=user,
         password=api_token,
@@ -132,6 +135,10 @@ def _confluence_errors(what: str) -> Iterator[None]:
     except HTTPError as error:
         status = error.response.status_code if error.response is not None else 0
         raise ServiceUnavailable(f"Confluence could not {what} (HTTP {status})") from None
+    except RetryError:
+        raise ServiceUnavailable(
+            f"Confluence could not {what}: it kept answering 429/5xx through every retry"
+        ) from None
     except RequestException as error:
         raise ServiceUnavailable(
             f"Confluence could not be reached to {what} ({type(error).__name__})"
