@@ -72,7 +72,11 @@ def run() -> str:
                 "SLACK_SECRET_ARN": arn,
                 "CLAIMS_TABLE_NAME": "claims",
                 "INTERACTIONS_QUEUE_URL": sqs.create_queue(QueueName="i")["QueueUrl"],
-                "EVENTS_QUEUE_URL": sqs.create_queue(QueueName="e")["QueueUrl"],
+                "POSTMORTEM_QUEUE_URL": sqs.create_queue(
+                    QueueName="p.fifo", Attributes={"FifoQueue": "true"}
+                )["QueueUrl"],
+                "POSTMORTEM_REACTION": "white_check_mark",
+                "POSTMORTEM_CHANNELS": "C0INCIDENT1",
                 "CLAIM_TTL_SECONDS": "3600",
             }
         )
@@ -91,7 +95,15 @@ def run() -> str:
                     "type": "event_callback",
                     "team_id": "T1",
                     "event_id": f"Ev{n // 2}",  # every event arrives twice: once, then a retry
-                    "event": {"type": "reaction_added"},
+                    "event": {
+                        "type": "reaction_added",
+                        "reaction": "white_check_mark",
+                        "item": {
+                            "type": "message",
+                            "channel": "C0INCIDENT1",
+                            "ts": f"1700000000.{n // 2:06d}",
+                        },  # one thread each
+                    },
                 }
             )
             for n in range(REQUESTS)
@@ -108,7 +120,7 @@ def run() -> str:
             metrics.clear_metrics()
             assert response["statusCode"] == 200
         queued = sqs.get_queue_attributes(
-            QueueUrl=os.environ["EVENTS_QUEUE_URL"],
+            QueueUrl=os.environ["POSTMORTEM_QUEUE_URL"],
             AttributeNames=["ApproximateNumberOfMessages"],
         )["Attributes"]["ApproximateNumberOfMessages"]
         outcomes["queued"] = int(queued)

@@ -100,6 +100,8 @@ _CONFLUENCE_SPACE_ID = re.compile(r"^\d{1,20}$")
 # (https://docs.aws.amazon.com/chatbot/latest/adminguide/bedrock-limits.html).
 _CONNECTOR_NAME = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{8,}$")
+# A Slack reaction's name as Slack sends it in reaction_added (no colons).
+_REACTION = re.compile(r"^[a-z0-9_+\-']{1,100}$")
 # A Slack user ID ('U...', 'W...') or user group ID ('S...'): who may approve.
 _SLACK_APPROVER = re.compile(r"^[UWS][A-Z0-9]{8,}$")
 # `key=value`, as change_control.guard parses it (a test compares the two): EC2 and Auto
@@ -418,6 +420,19 @@ class Settings(BaseModel):
         allow_inf_nan=False,
         description="US dollars a month, 0 or more (at most 10,000,000): the most one "
         "purchase may commit to",
+    )
+    # Postmortems: the reaction that marks an incident thread resolved, and the channels where
+    # it counts (empty: the Slack channel).
+    postmortem_reaction: Annotated[str, _matching(_REACTION)] = Field(
+        "white_check_mark",
+        description="a Slack reaction name without colons, such as 'white_check_mark'",
+    )
+    postmortem_channels: Annotated[
+        tuple[str, ...], _comma_separated(_SLACK_CHANNEL, " (not valid: {})")
+    ] = Field(
+        (),
+        description="comma-separated Slack channel IDs ('C...') where a resolved thread gets a "
+        "postmortem, or empty for slack_channel_id",
     )
     # Reserved concurrency for each tool function; 0 leaves it unreserved (see README).
     tool_reserved_concurrency: _WholeNumber = Field(

@@ -28,10 +28,12 @@ def encrypted_queue(scope: Construct, construct_id: str, **props: Any) -> sqs.Qu
 
 
 def dead_letter_queue(
-    scope: Construct, construct_id: str = "DeadLetterQueue", *, of: str
+    scope: Construct, construct_id: str = "DeadLetterQueue", *, of: str, fifo: bool = False
 ) -> sqs.Queue:
     """A dead-letter queue for `of` (said in the cdk-nag acknowledgment: a dead-letter queue
-    needs none of its own)."""
-    queue = encrypted_queue(scope, construct_id, retention_period=DEAD_LETTER_RETENTION)
+    needs none of its own); a FIFO queue's must be FIFO too."""
+    queue = encrypted_queue(
+        scope, construct_id, retention_period=DEAD_LETTER_RETENTION, fifo=fifo or None
+    )
     acknowledge(queue, "AwsSolutions-SQS3", f"This queue is the dead-letter queue of {of}.")
     return queue

@@ -46,19 +46,27 @@ INGRESS_TIMEOUT = cdk.Duration.seconds(10)
 CLAIM_TTL_SECONDS = 3600
 MAX_RECEIVES = 5  # a message that fails this often waits in the dead-letter queue
 WORKER_VISIBILITY = cdk.Duration.seconds(720)  # six times the approvals function's timeout
+POSTMORTEM_VISIBILITY = cdk.Duration.seconds(5400)  # six times the postmortem function's 15 min
 
 
 class SlackApp(Construct):
     """The secret, the claims table, the queues and the HTTP API with its ingress function.
 
-    Exposes `secret`, `claims_table`, `interactions_queue`, `events_queue` (each with
+    Exposes `secret`, `claims_table`, `interactions_queue`, `postmortem_queue` (FIFO; each with
     `*_dead_letter_queue`), `ingress` (a `PythonLambda`), `api`, `events_url`,
     `interactivity_url`, `fill_secret_command()`, and `grant_read_secret(grantee)` for the
     functions that call Slack's Web API.
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, name_prefix: str, log_retention_days: int
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name_prefix: str,
+        log_retention_days: int,
+        postmortem_reaction: str,
+        postmortem_channels: tuple[str, ...],
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
@@ -113,10 +121,20 @@ class SlackApp(Construct):
         self.interactions_queue = self._work_queue(
             "Interactions", self.interactions_dead_letter_queue
         )
-        self.events_dead_letter_queue = dead_letter_queue(
-            self, "EventsDeadLetters", of="the Slack events queue"
+        # FIFO, one message group per thread: two resolutions of one thread never run at once
+        # (the second waits and updates the same page); SQS drops a copy within 5 minutes too.
+        self.postmortem_dead_letter_queue = dead_letter_queue(
+            self, "PostmortemDeadLetters", of="the postmortem queue", fifo=True
         )
-        self.events_queue = self._work_queue("Events", self.events_dead_letter_queue)
+        self.postmortem_queue = encrypted_queue(
+            self,
+            "Postmortems",
+            fifo=True,
+            visibility_timeout=POSTMORTEM_VISIBILITY,
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.postmortem_dead_letter_queue, max_receive_count=MAX_RECEIVES
+            ),
+        )
 
         self.ingress = PythonLambda(
             self,
@@ -131,7 +149,9 @@ class SlackApp(Construct):
                 "SLACK_SECRET_ARN": secret.ref,
                 "CLAIMS_TABLE_NAME": self.claims_table.table_name,
                 "INTERACTIONS_QUEUE_URL": self.interactions_queue.queue_url,
-                "EVENTS_QUEUE_URL": self.events_queue.queue_url,
+                "POSTMORTEM_QUEUE_URL": self.postmortem_queue.queue_url,
+                "POSTMORTEM_REACTION": postmortem_reaction,
+                "POSTMORTEM_CHANNELS": ",".join(postmortem_channels),
                 "CLAIM_TTL_SECONDS": str(CLAIM_TTL_SECONDS),
             },
         )
@@ -139,7 +159,7 @@ class SlackApp(Construct):
         # Claim and release keys; nothing else (no reads, scans or updates).
         self.claims_table.grant(self.ingress.role, "dynamodb:PutItem", "dynamodb:DeleteItem")
         self.interactions_queue.grant_send_messages(self.ingress.role)
-        self.events_queue.grant_send_messages(self.ingress.role)
+        self.postmortem_queue.grant_send_messages(self.ingress.role)
 
         self.api = apigwv2.HttpApi(
             self,

@@ -279,6 +279,8 @@ class ChatStack(cdk.Stack):
                 "SlackApp",
                 name_prefix=settings.name_prefix,
                 log_retention_days=settings.log_retention_days,
+                postmortem_reaction=settings.postmortem_reaction,
+                postmortem_channels=settings.postmortem_channels or (settings.slack.channel_id,),
             )
             self.approvals = Approvals(
                 self,
@@ -309,7 +311,7 @@ class ChatStack(cdk.Stack):
             functions += [self.slack_app.ingress, self.approvals.handler, self.approvals.announcer]
             dead_letter_queues += [
                 ("slack-interactions", self.slack_app.interactions_dead_letter_queue),
-                ("slack-events", self.slack_app.events_dead_letter_queue),
+                ("postmortems", self.slack_app.postmortem_dead_letter_queue),
                 ("proposal-announcer", self.approvals.announcer_dead_letter_queue),
             ]
         self.health = ProjectHealthAlarms(

@@ -38,13 +38,28 @@ def http_event(
     }
 
 
+# The channel the test deployments count postmortems in, and its resolved-thread reaction.
+POSTMORTEM_CHANNEL = "C0INCIDENT1"
+
+
 def event_callback(event_id: str = "Ev0001", **event: Any) -> str:
+    """A reaction_added callback: by default the trigger reaction on a thread's parent."""
     return json.dumps(
         {
             "type": "event_callback",
             "team_id": "T0001",
             "event_id": event_id,
-            "event": {"type": "reaction_added", **event},
+            "event": {
+                "type": "reaction_added",
+                "user": "U0RESOLVER",
+                "reaction": "white_check_mark",
+                "item": {
+                    "type": "message",
+                    "channel": POSTMORTEM_CHANNEL,
+                    "ts": "1700000000.000100",
+                },
+                **event,
+            },
         }
     )
 

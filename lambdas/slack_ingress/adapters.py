@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -73,11 +74,16 @@ class SqsQueues:
     def __init__(self, client: Any, urls: Mapping[str, str]) -> None:
         self._client, self._urls = client, dict(urls)
 
-    def send(self, kind: str, message: Mapping[str, Any]) -> None:
+    def send(self, kind: str, message: Mapping[str, Any], *, group: str, key: str) -> None:
+        request: dict[str, Any] = {
+            "QueueUrl": self._urls[kind],
+            "MessageBody": json.dumps(message, ensure_ascii=False),
+        }
+        if group:  # the FIFO postmortem queue: one thread at a time, a copy dropped by SQS too
+            request["MessageGroupId"] = group
+            request["MessageDeduplicationId"] = hashlib.sha256(key.encode()).hexdigest()
         with aws.calling(f"SQS SendMessage ({kind})"):
-            self._client.send_message(
-                QueueUrl=self._urls[kind], MessageBody=json.dumps(message, ensure_ascii=False)
-            )
+            self._client.send_message(**request)
 
 
 HOW_TO_FILL = "fill it as the README says (the SlackSecretCommand output)"

@@ -15,7 +15,15 @@ from opsagent_shared import aws
 from opsagent_shared.errors import ConfigurationError, ServiceUnavailable
 from opsagent_shared.observability import logger, metrics, observed
 from slack_ingress import adapters
-from slack_ingress.ingress import EVENTS, INTERACTIONS, Malformed, Reply, receive, request_from
+from slack_ingress.ingress import (
+    INTERACTIONS,
+    POSTMORTEMS,
+    Malformed,
+    Reply,
+    Trigger,
+    receive,
+    request_from,
+)
 from slack_ingress.settings import settings
 
 
@@ -52,7 +60,7 @@ def _answer(event: dict[str, Any]) -> Reply:
     claims = adapters.DynamoClaims(aws.quick_client("dynamodb"), table=config.claims_table)
     queues = adapters.SqsQueues(
         aws.quick_client("sqs"),
-        {INTERACTIONS: config.interactions_queue_url, EVENTS: config.events_queue_url},
+        {INTERACTIONS: config.interactions_queue_url, POSTMORTEMS: config.postmortem_queue_url},
     )
     try:
         return receive(
@@ -61,6 +69,10 @@ def _answer(event: dict[str, Any]) -> Reply:
             claims=claims,
             queues=queues,
             keep_seconds=config.claim_ttl_seconds,
+            trigger=Trigger(
+                reaction=config.postmortem_reaction,
+                channels=frozenset(config.postmortem_channels),
+            ),
         )
     except ServiceUnavailable as problem:
         # Claimed keys were released: Slack's retry (or the next click) starts over.

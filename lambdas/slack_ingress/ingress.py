@@ -19,7 +19,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Protocol
 from urllib.parse import parse_qs
@@ -30,7 +30,9 @@ INTERACTIVITY_PATH = "/slack/interactivity"
 MAX_BODY_BYTES = 256 * 1024
 # What each kind of request is queued as; the approvals and postmortem functions read them.
 INTERACTIONS = "interactions"  # button clicks (approve / reject)
-EVENTS = "events"  # Events API callbacks and message shortcuts (postmortems)
+POSTMORTEMS = "postmortems"  # threads marked resolved: a reaction or the message shortcut
+# The message shortcut's callback ID (infra/slack_manifest.json).
+POSTMORTEM_SHORTCUT = "create_postmortem"
 
 
 class Claim(StrEnum):
@@ -53,8 +55,9 @@ class Claims(Protocol):
 
 
 class Queues(Protocol):
-    def send(self, kind: str, message: Mapping[str, Any]) -> None:
-        """Queue `message` for the function that handles `kind`; raises when it cannot."""
+    def send(self, kind: str, message: Mapping[str, Any], *, group: str, key: str) -> None:
+        """Queue `message` for the function that handles `kind` (on a FIFO queue in message
+        group `group`, de-duplicated on `key`); raises when it cannot."""
 
 
 @dataclass(frozen=True)
@@ -83,13 +86,29 @@ class Reply:
 
 @dataclass(frozen=True)
 class Work:
-    """A verified request worth queueing: its kind, its de-duplication key, what to queue, and
-    how long copies of it are dropped (None: the function's CLAIM_TTL_SECONDS)."""
+    """A verified request worth queueing: its kind, its de-duplication key, what to queue, how
+    long copies of it are dropped (None: the function's CLAIM_TTL_SECONDS), and for the FIFO
+    postmortem queue its message group (one thread at a time)."""
 
     kind: str
     key: str
     message: Mapping[str, Any]
     keep_seconds: int | None = None
+    group: str = ""
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """What marks an incident thread resolved: this reaction (a name, without colons) on a
+    message in one of these channels, or the "Create postmortem" shortcut there."""
+
+    reaction: str = "white_check_mark"
+    channels: frozenset[str] = frozenset()
+
+
+def postmortem_work(*, team: str, channel: str, ts: str, who: str, source: str, key: str) -> Work:
+    message = {"source": source, "team": team, "channel": channel, "ts": ts, "requested_by": who}
+    return Work(POSTMORTEMS, _bounded(key), message, group=f"{channel}:{ts}"[:128])
 
 
 # Slack retries an event immediately, after a minute and after five; it never retries a click,
@@ -131,8 +150,10 @@ def receive(
     claims: Claims,
     queues: Queues,
     keep_seconds: int,
+    trigger: Trigger | None = None,
 ) -> Reply:
     """Answer one request from Slack (see the module docstring for the order of checks)."""
+    when = trigger or Trigger()
     if request.path not in (EVENTS_PATH, INTERACTIVITY_PATH):
         return Reply(404, "not found", outcome="refused-path")
     if len(request.body.encode("utf-8")) > MAX_BODY_BYTES:
@@ -140,7 +161,7 @@ def receive(
     if not _signed(request, is_signed):
         return Reply(401, "invalid signature", outcome="refused-signature")
     try:
-        work = (events if request.path == EVENTS_PATH else interactivity)(request)
+        work = (events if request.path == EVENTS_PATH else interactivity)(request, when)
     except Malformed as problem:
         return Reply(400, str(problem), outcome="refused-malformed")
     if isinstance(work, Reply):
@@ -151,7 +172,7 @@ def receive(
     if claim is Claim.IN_FLIGHT:  # the first copy may still fail: Slack must try again
         return Reply(503, "in progress", outcome="in-flight")
     try:
-        queues.send(work.kind, work.message)
+        queues.send(work.kind, work.message, group=work.group, key=work.key)
     except Exception:  # any failure to queue: free the claim so Slack's retry is not dropped
         claims.release(work.key)
         raise
@@ -166,8 +187,10 @@ def _signed(request: Request, is_signed: Callable[[str, Mapping[str, str]], bool
         return False
 
 
-def events(request: Request) -> Work | Reply:
-    """An Events API request: the URL check, or an event callback keyed by its event_id."""
+def events(request: Request, trigger: Trigger) -> Work | Reply:
+    """An Events API request: the URL check, or an event callback keyed by its event_id; only
+    the trigger reaction on a message in a postmortem channel is queued (whether it is on the
+    thread's parent needs Slack's API, so the postmortem function checks that)."""
     body = _json_object(request.body)
     kind = body.get("type")
     if kind == "url_verification":
@@ -181,13 +204,30 @@ def events(request: Request) -> Work | Reply:
         if not isinstance(event_id, str) or not event_id or not isinstance(event, Mapping):
             raise Malformed("event_callback needs event_id and event")
         team = str(body.get("team_id") or "")
-        return Work(EVENTS, f"event:{team}:{event_id}", {"source": "events", "body": body})
+        item = _field(event, "item")
+        channel, ts = str(item.get("channel") or ""), str(item.get("ts") or "")
+        if (
+            event.get("type") != "reaction_added"
+            or event.get("reaction") != trigger.reaction
+            or item.get("type") != "message"
+            or channel not in trigger.channels
+            or not ts
+        ):
+            return Reply(200, outcome="ignored")
+        return postmortem_work(
+            team=team,
+            channel=channel,
+            ts=ts,
+            who=str(event.get("user") or ""),
+            source="reaction",
+            key=f"event:{team}:{event_id}",
+        )
     if kind == "app_rate_limited":  # Slack's notice that it dropped events: log it, answer 200
         return Reply(200, outcome="rate-limited")
     raise Malformed(f"unsupported Events API type {str(kind)[:40]!r}")
 
 
-def interactivity(request: Request) -> Work:
+def interactivity(request: Request, trigger: Trigger) -> Work | Reply:
     """A button click or a message shortcut (form-encoded `payload=<json>`)."""
     try:
         form = parse_qs(request.body, strict_parsing=True, max_num_fields=10)
@@ -217,13 +257,24 @@ def interactivity(request: Request) -> Work:
         message = {"source": "interactivity", "payload": payload}
         return Work(INTERACTIONS, _bounded(key), message, CLICK_KEEP_SECONDS)
     if kind == "message_action":
-        # One postmortem per message, whoever asks: team, channel, message and shortcut.
-        team = _field(payload, "team").get("id", "")
-        channel = _field(payload, "channel").get("id", "")
-        ts = _field(payload, "message").get("ts", "")
-        key = f"shortcut:{team}:{channel}:{ts}:{payload.get('callback_id', '')}"
-        message = {"source": "interactivity", "payload": payload}
-        return Work(EVENTS, _bounded(key), message, CLICK_KEEP_SECONDS)
+        if payload.get("callback_id") != POSTMORTEM_SHORTCUT:
+            return Reply(200, outcome="ignored")
+        # One postmortem per thread, whoever asks: on a reply, the shortcut means its thread.
+        team = str(_field(payload, "team").get("id", ""))
+        channel = str(_field(payload, "channel").get("id", ""))
+        target = _field(payload, "message")
+        ts = str(target.get("thread_ts") or target.get("ts") or "")
+        if channel not in trigger.channels or not ts:
+            return Reply(200, outcome="ignored")
+        work = postmortem_work(
+            team=team,
+            channel=channel,
+            ts=ts,
+            who=str(_field(payload, "user").get("id", "")),
+            source="shortcut",
+            key=f"shortcut:{team}:{channel}:{ts}",
+        )
+        return replace(work, keep_seconds=CLICK_KEEP_SECONDS)
     raise Malformed(f"unsupported interactivity type {str(kind)[:40]!r}")
 
 

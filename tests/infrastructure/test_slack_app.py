@@ -120,7 +120,7 @@ def test_work_queues_redrive_to_dead_letter_queues_that_alarm(
         q["Properties"]["RedrivePolicy"]["maxReceiveCount"] == MAX_RECEIVES for q in slack_work
     )
     health = stacks["chat"].health  # type: ignore[attr-defined]
-    assert {"slack-interactions-dead-letters", "slack-events-dead-letters"} <= set(health.alarms)
+    assert {"slack-interactions-dead-letters", "postmortems-dead-letters"} <= set(health.alarms)
 
 
 def test_the_claims_table_forgets_keys_and_the_function_says_how_long(chat: Template) -> None:

@@ -145,7 +145,11 @@ def world(lambda_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
             "SLACK_SECRET_ARN": secret_arn,
             "CLAIMS_TABLE_NAME": "claims",
             "INTERACTIONS_QUEUE_URL": interactions,
-            "EVENTS_QUEUE_URL": sqs.create_queue(QueueName="events")["QueueUrl"],
+            "POSTMORTEM_QUEUE_URL": sqs.create_queue(
+                QueueName="postmortems.fifo", Attributes={"FifoQueue": "true"}
+            )["QueueUrl"],
+            "POSTMORTEM_REACTION": "white_check_mark",
+            "POSTMORTEM_CHANNELS": "C0INCIDENT1",
             "CLAIM_TTL_SECONDS": "3600",
             "PROPOSALS_TABLE_NAME": "proposals",
             "APPROVER_IDS": APPROVER,

@@ -17,7 +17,14 @@ from slack_ingress.ingress import EVENTS_PATH, INTERACTIVITY_PATH
 
 from opsagent_shared import aws
 from tests.conftest import FakeLambdaContext
-from tests.slack import SIGNING_SECRET, button_click, event_callback, http_event, signed_headers
+from tests.slack import (
+    POSTMORTEM_CHANNEL,
+    SIGNING_SECRET,
+    button_click,
+    event_callback,
+    http_event,
+    signed_headers,
+)
 
 TABLE = "opsagent-slack-claims"
 
@@ -60,12 +67,16 @@ def slack(lambda_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Slack]:
             SecretString=json.dumps({"signing_secret": SIGNING_SECRET, "bot_token": "xoxb-test"}),
         )["ARN"]
         interactions = sqs.create_queue(QueueName="interactions")["QueueUrl"]
-        events = sqs.create_queue(QueueName="events")["QueueUrl"]
+        events = sqs.create_queue(QueueName="postmortems.fifo", Attributes={"FifoQueue": "true"})[
+            "QueueUrl"
+        ]
         for name, value in {
             "SLACK_SECRET_ARN": secret_arn,
             "CLAIMS_TABLE_NAME": TABLE,
             "INTERACTIONS_QUEUE_URL": interactions,
-            "EVENTS_QUEUE_URL": events,
+            "POSTMORTEM_QUEUE_URL": events,
+            "POSTMORTEM_REACTION": "white_check_mark",
+            "POSTMORTEM_CHANNELS": POSTMORTEM_CHANNEL,
             "CLAIM_TTL_SECONDS": "3600",
         }.items():
             monkeypatch.setenv(name, value)
@@ -95,10 +106,21 @@ def test_a_signed_click_is_acknowledged_claimed_and_queued_once(slack: Slack) ->
     assert int(claim["expires_at"]["N"]) > 0  # the table's TTL attribute forgets it
 
 
-def test_events_go_to_their_own_queue(slack: Slack) -> None:
-    assert _post(EVENTS_PATH, event_callback("Ev1"))["statusCode"] == 200
-    (message,) = slack.queued(slack.events)
-    assert message["body"]["event_id"] == "Ev1"
+def test_a_resolved_thread_goes_to_the_fifo_postmortem_queue_once(slack: Slack) -> None:
+    for _ in range(2):  # Slack's retry
+        assert _post(EVENTS_PATH, event_callback("Ev1"))["statusCode"] == 200
+    (received,) = slack.sqs.receive_message(
+        QueueUrl=slack.events, MaxNumberOfMessages=10, AttributeNames=["MessageGroupId"]
+    )["Messages"]
+    message = json.loads(received["Body"])
+    assert (message["channel"], message["ts"]) == (POSTMORTEM_CHANNEL, "1700000000.000100")
+    # One thread at a time: a second resolution waits for the first to finish.
+    assert received["Attributes"]["MessageGroupId"] == f"{POSTMORTEM_CHANNEL}:1700000000.000100"
+
+
+def test_another_reaction_is_acknowledged_and_not_queued(slack: Slack) -> None:
+    assert _post(EVENTS_PATH, event_callback("Ev2", reaction="eyes"))["statusCode"] == 200
+    assert slack.queued(slack.events) == []
 
 
 def test_a_forged_request_touches_neither_the_table_nor_a_queue(slack: Slack) -> None:
@@ -122,7 +144,7 @@ def test_a_secret_without_a_value_is_a_503_until_it_is_filled(
 def test_a_queue_that_cannot_be_reached_releases_the_claim_for_the_retry(
     slack: Slack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("EVENTS_QUEUE_URL", slack.events + "-gone")
+    monkeypatch.setenv("POSTMORTEM_QUEUE_URL", slack.events.replace(".fifo", "-gone.fifo"))
     assert _post(EVENTS_PATH, event_callback("Ev5"))["statusCode"] == 500
     assert slack.claims() == []  # Slack's retry will be queued, not dropped as a duplicate
 

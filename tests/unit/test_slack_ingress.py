@@ -13,18 +13,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 from slack_ingress.ingress import (
     CLICK_KEEP_SECONDS,
-    EVENTS,
     EVENTS_PATH,
     INTERACTIONS,
     INTERACTIVITY_PATH,
+    POSTMORTEMS,
     Claim,
     Malformed,
+    Trigger,
     receive,
     request_from,
 )
 from slack_sdk.signature import SignatureVerifier
 
 from tests.slack import (
+    POSTMORTEM_CHANNEL,
     SIGNING_SECRET,
     button_click,
     event_callback,
@@ -61,15 +63,18 @@ class FakeClaims:
 class FakeQueues:
     def __init__(self, *, fail: bool = False) -> None:
         self.sent: list[tuple[str, Mapping[str, Any]]] = []
+        self.groups: list[str] = []
         self.fail = fail
 
-    def send(self, kind: str, message: Mapping[str, Any]) -> None:
+    def send(self, kind: str, message: Mapping[str, Any], *, group: str, key: str) -> None:
         if self.fail:
             raise RuntimeError("queue down")
         self.sent.append((kind, message))
+        self.groups.append(group)
 
 
 IS_SIGNED = SignatureVerifier(SIGNING_SECRET).is_valid_request
+TRIGGER = Trigger(reaction="white_check_mark", channels=frozenset({POSTMORTEM_CHANNEL, "C1"}))
 
 
 def _receive(path: str, body: str, headers: dict[str, str] | None = None, **fakes: Any) -> Any:
@@ -77,7 +82,14 @@ def _receive(path: str, body: str, headers: dict[str, str] | None = None, **fake
     queues = fakes.get("queues", FakeQueues())
     signed = signed_headers(body) if headers is None else headers
     request = request_from(http_event(path, body, signed))
-    reply = receive(request, is_signed=IS_SIGNED, claims=claims, queues=queues, keep_seconds=3600)
+    reply = receive(
+        request,
+        is_signed=IS_SIGNED,
+        claims=claims,
+        queues=queues,
+        keep_seconds=3600,
+        trigger=fakes.get("trigger", TRIGGER),
+    )
     return reply, claims, queues
 
 
@@ -95,8 +107,15 @@ def test_an_event_is_queued_once_however_often_slack_retries_it() -> None:
     for _ in range(3):
         reply, _, _ = _receive(EVENTS_PATH, body, claims=claims, queues=queues)
         assert reply.status == 200
-    assert [kind for kind, _ in queues.sent] == [EVENTS]
-    assert queues.sent[0][1]["body"]["event_id"] == "Ev42"
+    assert [kind for kind, _ in queues.sent] == [POSTMORTEMS]
+    assert queues.sent[0][1] == {
+        "source": "reaction",
+        "team": "T0001",
+        "channel": POSTMORTEM_CHANNEL,
+        "ts": "1700000000.000100",
+        "requested_by": "U0RESOLVER",
+    }
+    assert queues.groups == [f"{POSTMORTEM_CHANNEL}:1700000000.000100"]  # one thread at a time
     assert claims.kept == {"event:T0001:Ev42": 3600}
 
 
@@ -132,17 +151,19 @@ def test_a_double_click_is_one_interaction_but_another_users_click_is_its_own() 
     assert [kind for kind, _ in queues.sent] == [INTERACTIONS, INTERACTIONS]
 
 
-def test_a_message_shortcut_goes_to_the_events_queue() -> None:
+def test_a_message_shortcut_on_a_reply_queues_its_thread_for_a_postmortem() -> None:
     payload = {
         "type": "message_action",
         "callback_id": "create_postmortem",
         "team": {"id": "T1"},
         "user": {"id": "U1"},
-        "message": {"ts": "1700000000.000200"},
+        "channel": {"id": "C1"},
+        "message": {"ts": "1700000000.000200", "thread_ts": "1700000000.000100"},
     }
     reply, _, queues = _receive(INTERACTIVITY_PATH, urlencode({"payload": json.dumps(payload)}))
     assert reply.outcome == "queued"
-    assert queues.sent[0][0] == EVENTS
+    assert queues.sent[0][0] == POSTMORTEMS
+    assert queues.sent[0][1]["ts"] == "1700000000.000100"  # the thread, not the reply
 
 
 @pytest.mark.parametrize(
@@ -265,3 +286,27 @@ def test_one_postmortem_shortcut_per_message_whoever_asks() -> None:
         body = urlencode({"payload": json.dumps(payload)})
         _receive(INTERACTIVITY_PATH, body, claims=claims, queues=queues)
     assert len(queues.sent) == 1
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"reaction": "eyes"},  # another reaction
+        {"type": "reaction_removed"},
+        {"item": {"type": "message", "channel": "C0OTHER01", "ts": "1.2"}},  # another channel
+        {"item": {"type": "file", "file": "F1"}},  # not a message
+    ],
+)
+def test_other_events_are_acknowledged_and_nothing_queued(event: dict[str, Any]) -> None:
+    reply, claims, queues = _receive(EVENTS_PATH, event_callback("Ev9", **event))
+    assert (reply.status, reply.outcome) == (200, "ignored")
+    assert (claims.taken, queues.sent) == (set(), [])
+
+
+def test_another_shortcut_or_channel_is_acknowledged_and_nothing_queued() -> None:
+    for callback, channel in (("something_else", "C1"), ("create_postmortem", "C0OTHER01")):
+        payload = {"type": "message_action", "callback_id": callback, "team": {"id": "T1"},
+                   "user": {"id": "U1"}, "channel": {"id": channel},
+                   "message": {"ts": "1700000000.000200"}}  # fmt: skip
+        reply, _, queues = _receive(INTERACTIVITY_PATH, urlencode({"payload": json.dumps(payload)}))
+        assert (reply.outcome, queues.sent) == ("ignored", [])
