@@ -66,6 +66,7 @@ MIN_TEXT_TOKENS = 1000
 # Notes of a chunk: at most this share of the chunk, so merging always shrinks the text.
 NOTES_SHARE = 4
 MAX_NOTES_TOKENS = 2000
+MIN_NOTES_TOKENS = 200
 # Rounds of notes-of-notes before giving up (one is enough unless the budget is tiny).
 MAX_ROUNDS = 3
 # "auto": Korean when at least this share of the people's words contain Hangul (technical
@@ -538,9 +539,13 @@ def summarize(
         )
         parts = chunk(blocks, chunk_budget)
         chunks += len(parts)
-        # Notes of at most a quarter of their part, so each round shrinks the text.
+        # Notes of at most a quarter of their part, so each round shrinks the text, and
+        # short enough that all of them should fit the final request (5 bytes a token).
         notes_tokens = min(
-            max_output_tokens, MAX_NOTES_TOKENS, chunk_budget // BYTES_PER_TOKEN // NOTES_SHARE
+            max_output_tokens,
+            MAX_NOTES_TOKENS,
+            chunk_budget // BYTES_PER_TOKEN // NOTES_SHARE,
+            max(MIN_NOTES_TOKENS, final_budget // REPAIR_BYTES_PER_OUTPUT_TOKEN // len(parts)),
         )
         blocks = _notes(
             client, usage, parts, model_id=model_id, language=resolved, max_tokens=notes_tokens
