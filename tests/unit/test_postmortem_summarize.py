@@ -182,6 +182,7 @@ def test_an_invalid_answer_is_repaired_once_with_the_errors(bedrock: Any) -> Non
     assert "severity" in errors
     assert "Payments DB" not in errors  # the rule names the field, not the model's words
     assert repair["toolConfig"] == first["toolConfig"]  # Converse needs it with toolResult
+    assert all(sm.request_tokens(request) <= 20_000 for request in sent)
 
 
 def test_an_answer_in_the_wrong_language_is_repaired(bedrock: Any) -> None:
