@@ -31,6 +31,7 @@ out, so secret scanners stay quiet about this module and its tests.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections import Counter
@@ -106,7 +107,7 @@ def _card_spans(match: re.Match[str]) -> Sequence[Span]:
     """Card numbers inside a run of digit groups: card-shaped, a network's digit, Luhn-valid.
 
     The run may hold more than the card ("qty 12 4111 1111 1111 1111"), so every stretch of
-    whole groups is tried, longest first, left to right.
+    whole groups with one kind of separator is tried, longest first, left to right.
     """
     offset = match.start()
     groups = [(m.start() + offset, m.end() + offset) for m in _DIGIT_GROUP.finditer(match[0])]
@@ -116,8 +117,10 @@ def _card_spans(match: re.Match[str]) -> Sequence[Span]:
         for last in range(len(groups) - 1, first - 1, -1):
             chosen = groups[first : last + 1]
             digits = "".join(match.string[start:end] for start, end in chosen)
+            separators = {match.string[a[1] : b[0]] for a, b in itertools.pairwise(chosen)}
             if (
-                _card_shaped([end - start for start, end in chosen])
+                len(separators) <= 1
+                and _card_shaped([end - start for start, end in chosen])
                 and digits[0] in CARD_FIRST_DIGITS
                 and luhn_valid(digits)
             ):
@@ -132,8 +135,8 @@ def _card_spans(match: re.Match[str]) -> Sequence[Span]:
 def _phone_spans(match: re.Match[str]) -> Sequence[Span]:
     """An international number: `+`, then 8 to 15 digits (E.164), in groups people write.
 
-    The regex may run on into a following number ("+82 10-1234-5678 2026"), so trailing groups
-    are dropped until the digits fit.
+    After the country code the groups share one separator, so "+82 10-1234-5678 2026" stops
+    before the year; a run that still has too many digits loses trailing groups until it fits.
     """
     offset = match.start()
     ends = [m.end() + offset for m in _DIGIT_GROUP.finditer(match[0])]
@@ -220,7 +223,7 @@ DEFAULT_PATTERNS: Final[tuple[Pattern, ...]] = (
     _p(
         "aws-secret-key",
         r"(?i:secret(?:[_ -]?access)?(?:[_ -]?key)?)[\"']?\s*(?::|=>?)\s*[\"']?"
-        r"(?P<secret>(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])",
+        r"(?P<secret>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])",
     ),
     _p(
         "aws-session-token",
@@ -271,13 +274,13 @@ DEFAULT_PATTERNS: Final[tuple[Pattern, ...]] = (
     ),
     _p(
         "card",
-        r"(?<![0-9A-Za-z_.,+-])\d+(?:[ -]\d+){0,11}(?![0-9A-Za-z_]|[.,]\d)",
+        r"(?<![0-9A-Za-z_.,+-])\d+(?:[ -]\d+){0,11}(?![0-9A-Za-z_]|[.,-]\d)",
         _card_spans,
     ),
     _p(
         "phone",
-        r"(?<![0-9A-Za-z_+])\+[1-9]\d{0,14}(?:[ .-](?:\(0\)[ .-]?)?\d{1,5}){0,5}"
-        r"(?![0-9A-Za-z_])",
+        r"(?<![0-9A-Za-z_+])\+[1-9](?:\d{7,14}|\d{0,3}[ .-](?:\(0\)[ .-]?)?\d{1,5}"
+        r"(?:(?P<sep>[ .-])\d{1,5}(?:(?P=sep)\d{1,5}){0,3})?)(?![0-9A-Za-z_]|[.-]\d)",
         _phone_spans,
     ),
     # Korean mobile (010-1234-5678, 010 1234 5678, 01012345678) and landlines, which need
