@@ -45,6 +45,7 @@ SHARED_PACKAGES: dict[str, tuple[Path, ...]] = {
     ),
     "approvals": (CHANGE_CONTROL_PACKAGE_DIR,),
     "proposal_announcer": (CHANGE_CONTROL_PACKAGE_DIR,),
+    "postmortem": (CHANGE_CONTROL_PACKAGE_DIR,),
 }
 # The one shared package that builds on others: the cost-actions logic uses the change
 # catalogue and the cost-insights pricing. Every other shared package imports opsagent_shared

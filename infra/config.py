@@ -16,6 +16,7 @@ expected, so a typo costs one synth rather than a failed deploy.
 
 from __future__ import annotations
 
+import json
 import re
 import zoneinfo
 from collections.abc import Callable, Mapping
@@ -101,6 +102,8 @@ _CONFLUENCE_SPACE_ID = re.compile(r"^\d{1,20}$")
 _CONNECTOR_NAME = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{8,}$")
 # A Slack reaction's name as Slack sends it in reaction_added (no colons).
+_OPTIONAL_MODEL_ID = re.compile(r"^$|" + _MODEL_ID.pattern)
+_OPTIONAL_NUMERIC_ID = re.compile(r"^(\d{1,20})?$")
 _REACTION = re.compile(r"^[a-z0-9_+\-']{1,100}$")
 # A Slack user ID ('U...', 'W...') or user group ID ('S...'): who may approve.
 _SLACK_APPROVER = re.compile(r"^[UWS][A-Z0-9]{8,}$")
@@ -151,10 +154,32 @@ class SlackSettings:
     channel_id: str
 
 
+class PostmortemLanguage(StrEnum):
+    AUTO = "auto"  # the thread's own
+    KOREAN = "ko"
+    ENGLISH = "en"
+
+
+def _json_object_of_strings(text: str) -> str:
+    """Empty, or a JSON object of strings (the postmortem function checks each regex)."""
+    if not text.strip():
+        return ""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise _invalid(expected="a JSON object") from None
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise _invalid(expected="a JSON object of names and regexes (strings)")
+    return text
+
+
 @dataclass(frozen=True, kw_only=True)
 class ConfluenceSettings:
     base_url: str
     space_id: str
+    parent_id: str = ""
 
 
 # Rules a value is checked against. A broken rule raises `_invalid(...)`, and `_problem` words
@@ -434,6 +459,28 @@ class Settings(BaseModel):
         description="comma-separated Slack channel IDs ('C...') where a resolved thread gets a "
         "postmortem, or empty for slack_channel_id",
     )
+    # Where postmortem pages go under the space (empty: the space's top level).
+    confluence_parent_id: Annotated[str, _matching(_OPTIONAL_NUMERIC_ID)] = Field(
+        "", description="the numeric ID of the parent page, or empty"
+    )
+    postmortem_language: PostmortemLanguage = Field(
+        PostmortemLanguage.AUTO, description=f"one of {_join(tuple(PostmortemLanguage))}"
+    )
+    # The model that writes postmortems (through Converse, with a forced tool: Anthropic
+    # Claude 3+ or Amazon Nova); empty: foundation_model_id.
+    postmortem_model_id: Annotated[str, _matching(_OPTIONAL_MODEL_ID)] = Field(
+        "", description="a Bedrock model or inference profile ID, or empty for the agents' model"
+    )
+    postmortem_max_input_tokens: _WholeNumber = Field(
+        60_000, ge=4_000, le=1_000_000, description="a whole number from 4,000 to 1,000,000"
+    )
+    postmortem_max_output_tokens: _WholeNumber = Field(
+        4_000, ge=1_000, le=64_000, description="a whole number from 1,000 to 64,000"
+    )
+    # More redaction patterns for postmortems: a JSON object {"name": "regex"}.
+    postmortem_redactions: Annotated[str, AfterValidator(_json_object_of_strings)] = Field(
+        "", description='a JSON object of names and regexes such as {"employee-id": "EMP-\\d{6}"}'
+    )
     # Reserved concurrency for each tool function; 0 leaves it unreserved (see README).
     tool_reserved_concurrency: _WholeNumber = Field(
         0, ge=0, le=1000, description="a whole number from 0 to 1000"
@@ -547,7 +594,9 @@ class Settings(BaseModel):
     def confluence(self) -> ConfluenceSettings | None:
         if self.confluence_base_url and self.confluence_space_id:
             return ConfluenceSettings(
-                base_url=self.confluence_base_url.rstrip("/"), space_id=self.confluence_space_id
+                base_url=self.confluence_base_url.rstrip("/"),
+                space_id=self.confluence_space_id,
+                parent_id=self.confluence_parent_id,
             )
         return None
 
@@ -593,8 +642,11 @@ class Settings(BaseModel):
             )
         if self.confluence is None:
             notes.append(
-                "Confluence postmortems are off: set -c confluence_base_url=https://<site>."
-                "atlassian.net/wiki -c confluence_space_id=<numeric id> to turn them on."
+                "Confluence postmortems are off: with Slack on, set -c confluence_base_url="
+                "https://<site>.atlassian.net/wiki -c confluence_space_id=<numeric id> (the "
+                "space's ID: GET /wiki/api/v2/spaces?keys=<KEY>), deploy, then fill the "
+                "<prefix>/confluence secret with the ConfluenceSecretCommand output "
+                "(README: Confluence setup)."
             )
         return notes
 

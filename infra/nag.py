@@ -161,4 +161,6 @@ def _render(value: Any) -> str:
         return f"<{value['Ref']}>"
     if isinstance(value, dict) and "Fn::GetAtt" in value:
         return "<{}.{}>".format(*value["Fn::GetAtt"])
+    if isinstance(value, dict) and isinstance(value.get("Fn::ImportValue"), str):
+        return str(value["Fn::ImportValue"])  # cdk-nag prints an import as its export's name
     raise ValueError(f"cannot render {value!r} as cdk-nag does")

@@ -28,6 +28,8 @@ CONFIGURATIONS = {
         "incident_log_group_prefixes": "/aws/lambda/payments",
         "slack_workspace_id": "T0123ABCD",
         "slack_channel_id": "C0123ABCD",
+        "confluence_base_url": "https://example.atlassian.net/wiki",
+        "confluence_space_id": "123456",
     },
 }
 
@@ -73,4 +75,4 @@ def test_infra_sets_what_each_function_reads_and_nothing_else(configuration: str
 
 def test_the_optional_functions_are_among_those_checked() -> None:
     functions = set(_project_functions(CONFIGURATIONS["everything on"]))
-    assert {"try_it", "slack_ingress", "approvals"} <= functions
+    assert {"try_it", "slack_ingress", "approvals", "postmortem"} <= functions
