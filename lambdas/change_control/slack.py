@@ -27,7 +27,12 @@ SLACK_API_URL = "https://slack.com/api/"
 
 
 def web_client(secret_arn: str, *, base_url: str = SLACK_API_URL) -> WebClient:
+    """The bot's client, its token read at run time from the Slack app's secret."""
     token = secret_field(secret_arn, "bot_token", how_to_fill=HOW_TO_FILL)
+    return slack_client(token, base_url=base_url)
+
+
+def slack_client(token: str, *, base_url: str = SLACK_API_URL) -> WebClient:
     return WebClient(
         token=token,
         base_url=base_url,

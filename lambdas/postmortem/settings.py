@@ -35,6 +35,13 @@ def _numeric_id(raw: str) -> str:
     return value
 
 
+def _redactions(raw: str) -> str:
+    from postmortem.redact import extra_patterns
+
+    extra_patterns(raw)  # raises ValueError naming the bad entry
+    return raw
+
+
 @dataclass(frozen=True, kw_only=True)
 class PostmortemSettings(FunctionSettings):
     slack_secret_arn: str = variable("SLACK_SECRET_ARN")
@@ -56,8 +63,9 @@ class PostmortemSettings(FunctionSettings):
     max_output_tokens: int = variable(
         "MAX_OUTPUT_TOKENS", parse=integer(minimum=1_000, maximum=64_000)
     )
-    # More redaction patterns: a JSON object {"name": "regex"} (postmortem.redact).
-    extra_redactions: str = variable("EXTRA_REDACTIONS", default="")
+    # More redaction patterns: a JSON object {"name": "regex"} (postmortem.redact), checked
+    # here so a bad one stops the function at its first message, naming the entry.
+    extra_redactions: str = variable("EXTRA_REDACTIONS", parse=_redactions, default="")
 
 
 settings = cold_start(PostmortemSettings)

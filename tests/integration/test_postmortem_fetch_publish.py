@@ -111,3 +111,30 @@ def test_a_5xx_storm_ends_as_a_service_error_with_the_status_only() -> None:
         with pytest.raises(ServiceUnavailable, match=r"could not create the page: it kept answ"):
             pages.publish(None, space_id="42", parent_id="", title="t", body="<p>secret</p>",
                           labels=[])  # fmt: skip
+
+
+def test_slack_throttling_is_waited_out_after_retry_after() -> None:
+
+    with LocalSlack() as slack:
+        _thread(slack, replies=3)
+        slack.rate_limited["conversations.replies"] = 1  # one 429 with Retry-After: 0
+        client = WebClient(
+            token="xoxb-test",
+            base_url=slack.url,
+            retry_handlers=[
+                *default_retry_handlers(),
+                RateLimitErrorRetryHandler(max_retry_count=1),
+            ],
+        )
+        thread = SlackThreads(client).fetch(CHANNEL, PARENT)
+    assert len(thread.messages) == 5
+    assert slack.methods().count("conversations.replies") == 2  # the 429, then the page
+
+
+def test_a_bad_extra_redaction_stops_the_function_naming_the_entry() -> None:
+    from postmortem.settings import PostmortemSettings
+
+    from opsagent_shared.settings import InvalidSettings
+
+    with pytest.raises(InvalidSettings, match="EXTRA_REDACTIONS"):
+        PostmortemSettings.from_environ({"EXTRA_REDACTIONS": '{"employee-id": "(a+)+"}'})
