@@ -114,19 +114,12 @@ def test_a_5xx_storm_ends_as_a_service_error_with_the_status_only() -> None:
 
 
 def test_slack_throttling_is_waited_out_after_retry_after() -> None:
+    from change_control.slack import slack_client
 
     with LocalSlack() as slack:
         _thread(slack, replies=3)
         slack.rate_limited["conversations.replies"] = 1  # one 429 with Retry-After: 0
-        client = WebClient(
-            token="xoxb-test",
-            base_url=slack.url,
-            retry_handlers=[
-                *default_retry_handlers(),
-                RateLimitErrorRetryHandler(max_retry_count=1),
-            ],
-        )
-        thread = SlackThreads(client).fetch(CHANNEL, PARENT)
+        thread = SlackThreads(slack_client("xoxb-test", base_url=slack.url)).fetch(CHANNEL, PARENT)
     assert len(thread.messages) == 5
     assert slack.methods().count("conversations.replies") == 2  # the 429, then the page
 
