@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from benchmarks import cost_actions_calls, cost_insights_scale, lambda_assets, slack_ingress
+from benchmarks import (
+    cost_actions_calls,
+    cost_insights_scale,
+    lambda_assets,
+    postmortem_thread,
+    slack_ingress,
+)
 
-BENCHMARKS = [lambda_assets, cost_insights_scale, cost_actions_calls, slack_ingress]
+BENCHMARKS = [
+    lambda_assets,
+    cost_insights_scale,
+    cost_actions_calls,
+    slack_ingress,
+    postmortem_thread,
+]
 
 
 def main() -> None:
