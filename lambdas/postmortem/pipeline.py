@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from postmortem.model import Postmortem
-from postmortem.publish import PageRef
+from postmortem.publish import PageRef, Published
 from postmortem.redact import Pattern, redact_thread
 from postmortem.render import (
     confluence_storage,
@@ -92,7 +92,7 @@ class Pages(Protocol):
 
 
 class PageMapping(Protocol):
-    def get(self, thread_key: str) -> PageRef | None: ...
+    def get(self, thread_key: str) -> Published | None: ...
     def put(self, thread_key: str, page: PageRef, *, document_key: str) -> None: ...
 
 
@@ -137,14 +137,15 @@ def run(
     day = _local_date(thread.messages[0].at, settings.zone)
     existing = page_map.get(thread.key)
     page = pages.publish(
-        existing,
+        existing.page if existing else None,
         space_id=settings.space_id,
         parent_id=settings.parent_id,
         title=page_title(postmortem, day),
         body=confluence_storage(postmortem, timeline, thread, generated_note=GENERATED_NOTE),
         labels=labels(postmortem),
     )
-    key = document_key(day, postmortem.title)
+    # The document the thread already has keeps its key, whatever the title says now.
+    key = existing.document_key if existing else document_key(day, postmortem.title)
     documents.write(key, markdown(postmortem, timeline, thread), sidecar_json(postmortem, day))
     page_map.put(thread.key, page, document_key=key)
     replies.post(request.channel, link_message(page, thread, updated=existing is not None))

@@ -145,25 +145,35 @@ def _confluence_errors(what: str) -> Iterator[None]:
         ) from None
 
 
+@dataclass(frozen=True)
+class Published:
+    """What a thread already has: its page and its Knowledge Base document."""
+
+    page: PageRef
+    document_key: str
+
+
 class PageMap:
-    """Thread -> its Confluence page (a DynamoDB item), so a re-run updates, never duplicates."""
+    """Thread -> its Confluence page and document (a DynamoDB item), so a re-run updates both,
+    never duplicates either (even when the model words the title differently)."""
 
     def __init__(self, client: Any, *, table: str) -> None:
         self._client, self._table = client, table
 
-    def get(self, thread_key: str) -> PageRef | None:
+    def get(self, thread_key: str) -> Published | None:
         with aws.calling("DynamoDB GetItem (postmortem pages)"):
             item = self._client.get_item(
                 TableName=self._table, Key={"pk": {"S": thread_key}}, ConsistentRead=True
             ).get("Item")
         if not item:
             return None
-        return PageRef(
+        page = PageRef(
             page_id=item["page_id"]["S"],
             title=item["title"]["S"],
             url=item["url"]["S"],
             version=int(item["version"]["N"]),
         )
+        return Published(page=page, document_key=item["document_key"]["S"])
 
     def put(self, thread_key: str, page: PageRef, *, document_key: str) -> None:
         with aws.calling("DynamoDB PutItem (postmortem pages)"):

@@ -171,10 +171,10 @@ def world(
     forget_loaded()
 
 
-def _answer(world: World) -> None:
-    world.bedrock.add_response(
-        "converse", tool_answer(fixture_postmortem().model_dump(mode="json"))
-    )
+def _answer(world: World, title: str = "") -> None:
+    answer = fixture_postmortem().model_dump(mode="json")
+    answer["title"] = title or answer["title"]
+    world.bedrock.add_response("converse", tool_answer(answer))
 
 
 def test_a_resolved_thread_becomes_a_page_a_document_and_a_link_then_updates_in_place(
@@ -206,12 +206,14 @@ def test_a_resolved_thread_becomes_a_page_a_document_and_a_link_then_updates_in_
             assert secret not in text, f"{secret[:6]}… reached the {where}"
     assert "[REDACTED:aws-access-key]" in model_request
 
-    # Marked resolved again after more discussion: the same page, the next version.
-    _answer(world)
+    # Marked resolved again after more discussion, the model wording the title differently:
+    # the same page at the next version, and the same document.
+    _answer(world, title="payments-db ran out of connections")
     assert world.resolve("Ev2") == {"batchItemFailures": []}
     assert len(world.confluence.pages) == 1
     assert page.version == 2
-    assert len(s3.list_objects_v2(Bucket=BUCKET)["Contents"]) == 2  # the same document
+    assert page.title.endswith("payments-db ran out of connections")
+    assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]) == keys
     second = [b for m, b in world.slack.calls if m == "chat.postMessage"][-1]
     assert "updated" in second["text"]
 
