@@ -129,7 +129,8 @@ class LocalConfluence:
         if any(
             p.title == body["title"] and p.space_id == body["spaceId"] for p in self.pages.values()
         ):
-            return 400, {"errors": [{"title": "A page with this title already exists"}]}
+            title = "A page with the same TITLE already exists in this space"
+            return 400, {"errors": [{"status": 400, "code": "BAD_REQUEST", "title": title}]}
         storage = body["body"].get("storage") or body["body"]
         page = Page(
             id=str(1000 + len(self.pages)),

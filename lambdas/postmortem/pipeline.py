@@ -88,6 +88,7 @@ class Pages(Protocol):
         title: str,
         body: str,
         labels: Sequence[str],
+        fallback_title: str = "",
     ) -> PageRef: ...
 
 
@@ -141,6 +142,8 @@ def run(
         space_id=settings.space_id,
         parent_id=settings.parent_id,
         title=page_title(postmortem, day),
+        # Another thread of the same day with the same title: this thread's ts tells them apart.
+        fallback_title=f"{page_title(postmortem, day)[:230]} ({thread.thread_ts})",
         body=confluence_storage(postmortem, timeline, thread, generated_note=GENERATED_NOTE),
         labels=labels(postmortem),
     )

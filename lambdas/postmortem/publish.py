@@ -69,21 +69,45 @@ class ConfluencePages:
         title: str,
         body: str,
         labels: Sequence[str],
+        fallback_title: str = "",
     ) -> PageRef:
-        """Create the thread's page, or update the one it already has."""
-        page = (
-            self._update(existing.page_id, title=title, body=body)
-            if existing is not None
-            else self._create(space_id=space_id, parent_id=parent_id, title=title, body=body)
-        )
+        """Create the thread's page, or update the one it already has. Titles are unique per
+        space: when another page has the title, `fallback_title` (made unique by the caller)
+        is used instead."""
+        if existing is not None:
+            page = self._update(existing.page_id, title=title, body=body)
+        else:
+            try:
+                page = self._create(space_id=space_id, parent_id=parent_id, title=title, body=body)
+            except _TitleTaken:
+                if not fallback_title:
+                    raise ServiceUnavailable(
+                        f"Confluence already has a page titled {title[:80]!r} in the space"
+                    ) from None
+                page = self._create(
+                    space_id=space_id, parent_id=parent_id, title=fallback_title, body=body
+                )
         self._label(page.page_id, labels)
         return page
 
     def _create(self, *, space_id: str, parent_id: str, title: str, body: str) -> PageRef:
-        with _confluence_errors("create the page"):
+        try:
             created = self._client.create_page(
                 space_id=space_id, title=title, body=body, parent_id=parent_id or None
             )
+        except HTTPError as error:
+            response = error.response
+            status = response.status_code if response is not None else 0
+            # v2 answers {"errors": [{"status": 400, "title": "A page with the same TITLE
+            # already exists in this space", ...}]}; the library's message drops the title.
+            said = (response.text if response is not None else "").lower()
+            if status == 400 and "title" in said and "exist" in said:
+                raise _TitleTaken from None
+            with _confluence_errors("create the page"):
+                raise
+        except RequestException:
+            with _confluence_errors("create the page"):
+                raise
         return self._ref(created)
 
     def _update(self, page_id: str, *, title: str, body: str) -> PageRef:
@@ -124,6 +148,10 @@ class ConfluencePages:
             url=f"{self._base_url}{webui}" if webui else self._base_url,
             version=int((page.get("version") or {}).get("number") or 1),
         )
+
+
+class _TitleTaken(Exception):
+    """Confluence refused the page's title: another page in the space has it."""
 
 
 @contextmanager

@@ -131,3 +131,15 @@ def test_a_bad_extra_redaction_stops_the_function_naming_the_entry() -> None:
 
     with pytest.raises(InvalidSettings, match="EXTRA_REDACTIONS"):
         PostmortemSettings.from_environ({"EXTRA_REDACTIONS": '{"employee-id": "(a+)+"}'})
+
+
+def test_a_title_another_thread_has_falls_back_to_this_threads_own() -> None:
+    with LocalConfluence() as confluence:
+        pages = _pages(confluence)
+        first = pages.publish(None, space_id="42", parent_id="", title="2026-12-01 Outage",
+                              body="<p>a</p>", labels=[])  # fmt: skip
+        second = pages.publish(None, space_id="42", parent_id="", title="2026-12-01 Outage",
+                               body="<p>b</p>", labels=[],
+                               fallback_title="2026-12-01 Outage (1700000000.000200)")  # fmt: skip
+    assert first.page_id != second.page_id
+    assert second.title == "2026-12-01 Outage (1700000000.000200)"
