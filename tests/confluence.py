@@ -4,8 +4,9 @@ It speaks what the postmortem publisher uses, as Atlassian documents it:
 - v2 `POST /wiki/api/v2/pages` {spaceId, status, title, parentId, body} -> the page, version 1;
   a title already in the space -> 400 (titles are unique per space);
 - v2 `GET /wiki/api/v2/pages/{id}` -> the page with `version.number`;
-- v2 `PUT /wiki/api/v2/pages/{id}` {id, status?, title, body, version: {number}} -> the number
-  must be the current one + 1, else 409 (optimistic locking);
+- v2 `PUT /wiki/api/v2/pages/{id}` {id, status, title, body, version: {number}} (all
+  required, the body with its representation) -> the number must be the current one + 1,
+  else 409 (optimistic locking);
 - v1 `POST /wiki/rest/api/content/{id}/label` [{prefix, name}] -> the page's labels.
 `fail` queues statuses to answer before the real work ([429, 503, ...]), with `Retry-After: 0`.
 Only Basic auth with the test user is accepted.
@@ -132,6 +133,8 @@ class LocalConfluence:
             title = "A page with the same TITLE already exists in this space"
             return 400, {"errors": [{"status": 400, "code": "BAD_REQUEST", "title": title}]}
         storage = body["body"].get("storage") or body["body"]
+        if storage.get("representation") != "storage":
+            return 400, {"errors": [{"status": 400, "title": "body.representation is required"}]}
         page = Page(
             id=str(1000 + len(self.pages)),
             space_id=str(body["spaceId"]),
@@ -147,6 +150,10 @@ class LocalConfluence:
             self.conflicts -= 1
             page.version += 1  # someone else saved
             return 409, {"errors": [{"status": 409, "title": "Version conflict"}]}
+        missing = [k for k in ("id", "status", "title", "body", "version") if k not in body]
+        storage = (body.get("body") or {}).get("storage") or {}
+        if missing or storage.get("representation") != "storage":
+            return 400, {"errors": [{"status": 400, "title": f"missing {missing or 'body'}"}]}
         if body["version"]["number"] != page.version + 1:
             return 409, {"errors": [{"status": 409, "title": "Version must be current + 1"}]}
         page.version += 1

@@ -87,9 +87,10 @@ class Pages(Protocol):
         parent_id: str,
         title: str,
         body: str,
-        labels: Sequence[str],
         fallback_title: str = "",
     ) -> PageRef: ...
+
+    def label(self, page_id: str, labels: Sequence[str]) -> None: ...
 
 
 class PageMapping(Protocol):
@@ -137,20 +138,23 @@ def run(
     postmortem = summary.postmortem
     day = _local_date(thread.messages[0].at, settings.zone)
     existing = page_map.get(thread.key)
+    # A page keeps the title it was created with (links and bookmarks stay true; a reworded
+    # title could clash with another page), and the thread keeps its document.
+    title = existing.page.title if existing else page_title(postmortem, day)
+    key = existing.document_key if existing else document_key(day, postmortem.title)
     page = pages.publish(
         existing.page if existing else None,
         space_id=settings.space_id,
         parent_id=settings.parent_id,
-        title=page_title(postmortem, day),
+        title=title,
         # Another thread of the same day with the same title: this thread's ts tells them apart.
-        fallback_title=f"{page_title(postmortem, day)[:230]} ({thread.thread_ts})",
+        fallback_title=f"{title[:230]} ({thread.thread_ts})",
         body=confluence_storage(postmortem, timeline, thread, generated_note=GENERATED_NOTE),
-        labels=labels(postmortem),
     )
-    # The document the thread already has keeps its key, whatever the title says now.
-    key = existing.document_key if existing else document_key(day, postmortem.title)
-    documents.write(key, markdown(postmortem, timeline, thread), sidecar_json(postmortem, day))
+    # Recorded at once: a failure after this point is retried as an update, never a new page.
     page_map.put(thread.key, page, document_key=key)
+    pages.label(page.page_id, labels(postmortem))
+    documents.write(key, markdown(postmortem, timeline, thread), sidecar_json(postmortem, day))
     replies.post(request.channel, link_message(page, thread, updated=existing is not None))
     return Outcome(
         "updated" if existing else "published",

@@ -68,7 +68,6 @@ class ConfluencePages:
         parent_id: str,
         title: str,
         body: str,
-        labels: Sequence[str],
         fallback_title: str = "",
     ) -> PageRef:
         """Create the thread's page, or update the one it already has. Titles are unique per
@@ -87,13 +86,16 @@ class ConfluencePages:
                 page = self._create(
                     space_id=space_id, parent_id=parent_id, title=fallback_title, body=body
                 )
-        self._label(page.page_id, labels)
         return page
 
     def _create(self, *, space_id: str, parent_id: str, title: str, body: str) -> PageRef:
         try:
             created = self._client.create_page(
-                space_id=space_id, title=title, body=body, parent_id=parent_id or None
+                space_id=space_id,
+                title=title,
+                body=body,
+                parent_id=parent_id or None,
+                representation="storage",
             )
         except HTTPError as error:
             response = error.response
@@ -116,7 +118,16 @@ class ConfluencePages:
                 current = self._client.get_page_by_id(page_id, get_body=False)
             version = int((current.get("version") or {}).get("number") or 1)
             try:
-                updated = self._client.update_page(page_id, title=title, body=body, version=version)
+                # v2 PUT needs id, status, title, body (with its representation) and
+                # version: current + 1, which the library sends for `version`.
+                updated = self._client.update_page(
+                    page_id,
+                    title=title,
+                    body=body,
+                    status="current",
+                    version=version,
+                    representation="storage",
+                )
             except HTTPError as error:
                 status = error.response.status_code if error.response is not None else 0
                 if status == 409 and attempt + 1 < CONFLICT_ATTEMPTS:
@@ -131,7 +142,8 @@ class ConfluencePages:
             return self._ref(updated)
         raise ServiceUnavailable(f"Confluence page {page_id} kept changing; try again")
 
-    def _label(self, page_id: str, labels: Sequence[str]) -> None:
+    def label(self, page_id: str, labels: Sequence[str]) -> None:
+        """Add labels (v1: the only API that has them); existing ones stay."""
         if not labels:
             return
         with _confluence_errors("label the page"):

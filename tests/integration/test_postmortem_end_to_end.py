@@ -207,12 +207,12 @@ def test_a_resolved_thread_becomes_a_page_a_document_and_a_link_then_updates_in_
     assert "[REDACTED:aws-access-key]" in model_request
 
     # Marked resolved again after more discussion, the model wording the title differently:
-    # the same page at the next version, and the same document.
+    # the same page (its title kept) at the next version, and the same document.
     _answer(world, title="payments-db ran out of connections")
     assert world.resolve("Ev2") == {"batchItemFailures": []}
     assert len(world.confluence.pages) == 1
     assert page.version == 2
-    assert page.title.endswith("payments-db ran out of connections")
+    assert page.title.startswith("2023-11-15 payments-db connection exhaustion")
     assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]) == keys
     second = [b for m, b in world.slack.calls if m == "chat.postMessage"][-1]
     assert "updated" in second["text"]

@@ -78,13 +78,14 @@ def test_a_page_is_created_labelled_then_updated_with_the_next_version() -> None
     with LocalConfluence() as confluence:
         pages = _pages(confluence)
         first = pages.publish(None, space_id="42", parent_id="7", title="2026-12-01 Outage",
-                              body="<p>one</p>", labels=["postmortem", "rds", "sev2"])  # fmt: skip
+                              body="<p>one</p>")  # fmt: skip
+        pages.label(first.page_id, ["postmortem", "rds", "sev2"])
         assert first.version == 1
         assert first.url == f"{confluence.url}/spaces/42/pages/{first.page_id}"
         stored = confluence.pages[first.page_id]
         assert (stored.parent_id, stored.labels) == ("7", ["postmortem", "rds", "sev2"])
         second = pages.publish(first, space_id="42", parent_id="7", title="2026-12-01 Outage",
-                               body="<p>two</p>", labels=["postmortem"])  # fmt: skip
+                               body="<p>two</p>")  # fmt: skip
     assert second.page_id == first.page_id
     assert second.version == 2
     assert confluence.pages[first.page_id].body == "<p>two</p>"
@@ -94,12 +95,10 @@ def test_a_page_is_created_labelled_then_updated_with_the_next_version() -> None
 def test_a_version_conflict_is_retried_and_throttling_honours_retry_after() -> None:
     with LocalConfluence() as confluence:
         pages = _pages(confluence)
-        page = pages.publish(None, space_id="42", parent_id="", title="t", body="<p>a</p>",
-                             labels=[])  # fmt: skip
+        page = pages.publish(None, space_id="42", parent_id="", title="t", body="<p>a</p>")
         confluence.conflicts = 1  # someone saves between our read and our write
         confluence.fail = [429, 503]  # then Confluence is busy twice
-        updated = pages.publish(page, space_id="42", parent_id="", title="t", body="<p>b</p>",
-                                labels=[])  # fmt: skip
+        updated = pages.publish(page, space_id="42", parent_id="", title="t", body="<p>b</p>")
     assert updated.version == 3  # theirs was 2
     assert confluence.pages[page.page_id].body == "<p>b</p>"
 
@@ -109,8 +108,7 @@ def test_a_5xx_storm_ends_as_a_service_error_with_the_status_only() -> None:
         pages = _pages(confluence)
         confluence.fail = [503] * 20
         with pytest.raises(ServiceUnavailable, match=r"could not create the page: it kept answ"):
-            pages.publish(None, space_id="42", parent_id="", title="t", body="<p>secret</p>",
-                          labels=[])  # fmt: skip
+            pages.publish(None, space_id="42", parent_id="", title="t", body="<p>x</p>")
 
 
 def test_slack_throttling_is_waited_out_after_retry_after() -> None:
@@ -137,9 +135,9 @@ def test_a_title_another_thread_has_falls_back_to_this_threads_own() -> None:
     with LocalConfluence() as confluence:
         pages = _pages(confluence)
         first = pages.publish(None, space_id="42", parent_id="", title="2026-12-01 Outage",
-                              body="<p>a</p>", labels=[])  # fmt: skip
+                              body="<p>a</p>")  # fmt: skip
         second = pages.publish(None, space_id="42", parent_id="", title="2026-12-01 Outage",
-                               body="<p>b</p>", labels=[],
+                               body="<p>b</p>",
                                fallback_title="2026-12-01 Outage (1700000000.000200)")  # fmt: skip
     assert first.page_id != second.page_id
     assert second.title == "2026-12-01 Outage (1700000000.000200)"
