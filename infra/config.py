@@ -593,8 +593,10 @@ class Settings(BaseModel):
     @property
     def confluence(self) -> ConfluenceSettings | None:
         if self.confluence_base_url and self.confluence_space_id:
+            base = self.confluence_base_url.rstrip("/")
             return ConfluenceSettings(
-                base_url=self.confluence_base_url.rstrip("/"),
+                # The site's /wiki: the REST APIs and the pages' links live under it.
+                base_url=base if base.endswith("/wiki") else f"{base}/wiki",
                 space_id=self.confluence_space_id,
                 parent_id=self.confluence_parent_id,
             )

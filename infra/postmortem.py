@@ -18,9 +18,9 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from infra.agent import INFERENCE_PROFILE_ACTIONS, model_invocation_resources
+from infra.agent import model_invocation_resources
 from infra.bundling import REPO_ROOT
-from infra.config import ConfluenceSettings, inference_profile_geography
+from infra.config import ConfluenceSettings
 from infra.knowledge_base import GENERATED_INCIDENTS_PREFIX
 from infra.lambda_function import PythonLambda
 from infra.nag import acknowledge, nag_arn, skip_checkov
@@ -30,7 +30,8 @@ POSTMORTEM_PACKAGE_DIR = REPO_ROOT / "lambdas" / "postmortem"
 # Fetching a long thread, a few model calls and the Confluence writes, with their retries.
 POSTMORTEM_TIMEOUT = cdk.Duration.minutes(15)
 POSTMORTEM_MEMORY_MB = 1024
-# Converse is authorized as InvokeModel (bedrock/latest/userguide/inference-invoke.html).
+# Converse is authorized as InvokeModel, on the inference profile and the model it routes to
+# (bedrock/latest/userguide/inference-invoke.html, inference-profiles-prereq.html).
 CONVERSE_ACTIONS = ("bedrock:InvokeModel",)
 
 
@@ -151,14 +152,13 @@ class Postmortems(Construct):
             arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
         )
         model = model_invocation_resources(stack, model_id)
-        profile = INFERENCE_PROFILE_ACTIONS if inference_profile_geography(model_id) else ()
         policy = iam.Policy(
             self,
             "StagePolicy",
             statements=[
                 iam.PolicyStatement(actions=["s3:PutObject"], resources=[generated]),
                 iam.PolicyStatement(
-                    actions=[*CONVERSE_ACTIONS, *profile],
+                    actions=list(CONVERSE_ACTIONS),
                     resources=model,
                 ),
             ],

@@ -46,7 +46,9 @@ INGRESS_TIMEOUT = cdk.Duration.seconds(10)
 CLAIM_TTL_SECONDS = 3600
 MAX_RECEIVES = 5  # a message that fails this often waits in the dead-letter queue
 WORKER_VISIBILITY = cdk.Duration.seconds(720)  # six times the approvals function's timeout
-POSTMORTEM_VISIBILITY = cdk.Duration.seconds(5400)  # six times the postmortem function's 15 min
+# Just over the postmortem function's 15 minutes: a failed thread is tried again within about
+# 16 minutes (not AWS's suggested 6x, which would hold the thread's FIFO group 90 minutes).
+POSTMORTEM_VISIBILITY = cdk.Duration.seconds(960)
 
 
 class SlackApp(Construct):

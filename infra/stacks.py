@@ -295,7 +295,12 @@ class ChatStack(cdk.Stack):
                 name_prefix=settings.name_prefix,
                 log_retention_days=settings.log_retention_days,
                 postmortem_reaction=settings.postmortem_reaction,
-                postmortem_channels=settings.postmortem_channels or (settings.slack.channel_id,),
+                # Nothing is queued for postmortems while Confluence is off: nobody would read it.
+                postmortem_channels=(
+                    (settings.postmortem_channels or (settings.slack.channel_id,))
+                    if settings.confluence is not None
+                    else ()
+                ),
             )
             self.approvals = Approvals(
                 self,

@@ -33,7 +33,7 @@ from postmortem.settings import settings
 from postmortem.summarize import summarize
 from postmortem.thread import Thread
 
-MAX_RECEIVES = 5  # infra/slack_app.py MAX_RECEIVES: the last attempt tells the thread
+MAX_RECEIVES = 5  # infra/slack_app.py MAX_RECEIVES (a test compares): the last attempt tells
 HOW_TO_FILL = "fill it as the README says (Confluence setup)"
 
 processor = SqsFifoPartialProcessor()
@@ -53,11 +53,18 @@ def record_handler(record: SQSRecord) -> str:
     replies = SlackMessages(client)
     try:
         outcome = _run(request, config, client, replies)
-    except OpsAgentError as error:
+    except (OpsAgentError, KeyError, TypeError, ValueError) as error:  # the thread is told
         attempts = int(record.attributes.approximate_receive_count or 1)
-        logger.warning("postmortem failed", attempt=attempts, problem=str(error)[:300])
+        logger.warning(
+            "postmortem failed",
+            attempt=attempts,
+            kind=type(error).__name__,
+            problem=str(error)[:300],
+        )
         if attempts >= MAX_RECEIVES:
-            replies.post(request.channel, pipeline.failure_message(request.ts, str(error)))
+            # A domain error says what failed; anything else is named by its kind only.
+            reason = str(error) if isinstance(error, OpsAgentError) else type(error).__name__
+            replies.post(request.channel, pipeline.failure_message(request.ts, reason))
         raise
     logger.info(
         "postmortem",

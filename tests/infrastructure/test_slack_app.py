@@ -267,3 +267,14 @@ def test_interrupted_means_executing_longer_than_the_approvals_function_can_run(
     from infra.slack_app import APPROVALS_TIMEOUT
 
     assert RUNTIME_TIMEOUT.total_seconds() == APPROVALS_TIMEOUT.to_seconds()
+
+
+def test_the_postmortem_function_knows_when_its_last_attempt_is() -> None:
+    from postmortem.handler import MAX_RECEIVES as RUNTIME_MAX_RECEIVES
+
+    from infra.postmortem import POSTMORTEM_TIMEOUT
+    from infra.slack_app import MAX_RECEIVES, POSTMORTEM_VISIBILITY
+
+    assert RUNTIME_MAX_RECEIVES == MAX_RECEIVES
+    # A message is never seen again while its first delivery may still run.
+    assert POSTMORTEM_VISIBILITY.to_seconds() > POSTMORTEM_TIMEOUT.to_seconds()
