@@ -9,15 +9,12 @@ proposal itself. The permission test reuses `WORLD` and `operations`.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from benchmarks import fake_services
-from benchmarks.invocation import BenchContext, action_group_event
+from benchmarks.invocation import BenchContext, action_group_event, environment
 from benchmarks.table import render
 from opsagent_shared import aws
 
@@ -193,21 +190,6 @@ class Measurement:
     summary: str
 
 
-@contextmanager
-def bench_environment() -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.update(ENVIRONMENT)
-    aws.client.cache_clear()
-    aws.session.cache_clear()
-    try:
-        yield
-    finally:
-        aws.client.cache_clear()
-        aws.session.cache_clear()
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 def measure_all() -> list[Measurement]:
     """Every operation once, in a fresh moto account; the calls each made."""
     from moto import mock_aws
@@ -215,7 +197,7 @@ def measure_all() -> list[Measurement]:
     from opsagent_shared.settings import forget_loaded
 
     results = []
-    with bench_environment(), mock_aws():
+    with environment(ENVIRONMENT), mock_aws():
         forget_loaded()
         from cost_actions import handler
 

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+from opsagent_shared import aws
 
 
 @dataclass(frozen=True)
@@ -41,3 +46,19 @@ def action_group_event(
         "sessionAttributes": {},
         "promptSessionAttributes": {},
     }
+
+
+@contextmanager
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    """`values` in os.environ, with fresh AWS clients, for one benchmark; restored after."""
+    saved = dict(os.environ)
+    os.environ.update(values)
+    aws.client.cache_clear()
+    aws.session.cache_clear()
+    try:
+        yield
+    finally:
+        aws.client.cache_clear()
+        aws.session.cache_clear()
+        os.environ.clear()
+        os.environ.update(saved)

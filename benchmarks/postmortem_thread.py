@@ -12,15 +12,13 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.awsrequest import AWSResponse
 
-from benchmarks.invocation import BenchContext
+from benchmarks.invocation import BenchContext, environment
 from benchmarks.table import render
 from opsagent_shared import aws
 
@@ -90,21 +88,6 @@ def thread_messages(count: int, *, korean: bool) -> list[dict[str, Any]]:
     return messages
 
 
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.update(values)
-    aws.client.cache_clear()
-    aws.session.cache_clear()
-    try:
-        yield
-    finally:
-        aws.client.cache_clear()
-        aws.session.cache_clear()
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 def run_thread(count: int = 600, *, korean: bool = False) -> ThreadRun:
     from aws_lambda_powertools.utilities import parameters
     from moto import mock_aws
@@ -125,7 +108,7 @@ def run_thread(count: int = 600, *, korean: bool = False) -> ThreadRun:
             "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_NAMESPACE": "Bench",
         }  # fmt: skip
-        with _environment(env):
+        with environment(env):
             session = aws.session()
             secrets = session.create_client("secretsmanager", region_name=REGION)
             slack_secret = secrets.create_secret(

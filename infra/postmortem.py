@@ -12,7 +12,6 @@ generated-incidents prefix (which `cdk deploy` never prunes; the bucket's events
 from __future__ import annotations
 
 import aws_cdk as cdk
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -25,6 +24,7 @@ from infra.knowledge_base import GENERATED_INCIDENTS_PREFIX
 from infra.lambda_function import PythonLambda
 from infra.nag import acknowledge, nag_arn, skip_checkov
 from infra.slack_app import SlackApp
+from infra.tables import kept_table
 
 POSTMORTEM_PACKAGE_DIR = REPO_ROOT / "lambdas" / "postmortem"
 # Fetching a long thread, a few model calls and the Confluence writes, with their retries.
@@ -42,21 +42,10 @@ class PostmortemPages(Construct):
         self, scope: Construct, construct_id: str, *, removal_policy: cdk.RemovalPolicy
     ) -> None:
         super().__init__(scope, construct_id)
-        self.table = dynamodb.Table(
+        self.table = kept_table(
             self,
-            "Table",
-            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
             removal_policy=removal_policy,
-        )
-        skip_checkov(
-            self.table,
-            "CKV_AWS_119",
-            "Encrypted with the AWS managed key: thread and page IDs, titles and URLs only.",
+            what_it_holds="thread and page IDs, titles and URLs only",
         )
 
     def grant_map(self, grantee: iam.IGrantable) -> None:

@@ -32,6 +32,7 @@ from infra.bundling import REPO_ROOT
 from infra.lambda_function import PythonLambda, log_retention
 from infra.nag import acknowledge, nag_arn, skip_checkov
 from infra.queues import dead_letter_queue, encrypted_queue
+from infra.tables import kept_table
 
 SLACK_INGRESS_PACKAGE_DIR = REPO_ROOT / "lambdas" / "slack_ingress"
 EVENTS_PATH = "/slack/events"
@@ -304,13 +305,12 @@ class ProposalTable(Construct):
         self, scope: Construct, construct_id: str, *, removal_policy: cdk.RemovalPolicy
     ) -> None:
         super().__init__(scope, construct_id)
-        self.table = dynamodb.Table(
+        self.table = kept_table(
             self,
-            "Table",
-            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            removal_policy=removal_policy,
+            what_it_holds="proposals and their audit trail hold resource IDs and settings, no "
+            "secrets; only the cost-actions and approvals roles may read it",
             time_to_live_attribute="forget_at",
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
             # New proposals, and cancellations, reach the announcer beside the Slack app through
             # the stream. New images suffice: a move out of pending is read from the audit
             # trail (lambdas/proposal_announcer/announce.py). Kept as is on purpose: "When you
@@ -318,10 +318,6 @@ class ProposalTable(Construct):
             # aws-properties-dynamodb-table-streamspecification.html), so the event source
             # mapping is replaced and, starting at LATEST, misses what is written meanwhile.
             stream=dynamodb.StreamViewType.NEW_IMAGE,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            removal_policy=removal_policy,
         )
         # list_proposals reads by status, newest first (change_control.store.BY_STATUS_INDEX).
         self.table.add_global_secondary_index(
@@ -329,12 +325,6 @@ class ProposalTable(Construct):
             partition_key=dynamodb.Attribute(name="status", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="created_at", type=dynamodb.AttributeType.STRING),
             projection_type=dynamodb.ProjectionType.ALL,
-        )
-        skip_checkov(
-            self.table,
-            "CKV_AWS_119",
-            "Encrypted with the AWS managed key: proposals and their audit trail hold resource "
-            "IDs and settings, no secrets; only the cost-actions and approvals roles may read it.",
         )
 
     def grant_propose(self, grantee: iam.IGrantable) -> None:
