@@ -3,8 +3,8 @@ say who is in a user group of approvers.
 
 Through slack_sdk's WebClient with the app's bot token (read at run time from the Slack app's
 secret). slack_sdk retries only connection errors by default; `RateLimitErrorRetryHandler`
-adds one retry after Slack's `Retry-After` on HTTP 429. Errors leave as `ServiceUnavailable`,
-named with the method and Slack's error code.
+adds up to three retries, each after Slack's `Retry-After`, on HTTP 429. Errors leave as
+`ServiceUnavailable`, named with the method and Slack's error code.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def slack_client(token: str, *, base_url: str = SLACK_API_URL) -> WebClient:
         base_url=base_url,
         timeout=TIMEOUT_SECONDS,
         # Passing retry_handlers replaces slack_sdk's defaults: keep its connection retry.
-        retry_handlers=[*default_retry_handlers(), RateLimitErrorRetryHandler(max_retry_count=1)],
+        retry_handlers=[*default_retry_handlers(), RateLimitErrorRetryHandler(max_retry_count=3)],
     )
 
 
