@@ -166,7 +166,14 @@ class LocalSlack:
     def _replies(self, body: dict[str, Any]) -> dict[str, Any]:
         """conversations.replies: the parent and its replies, `limit` a page, a cursor while
         more remain (https://docs.slack.dev/reference/methods/conversations.replies)."""
-        messages = self.threads.get((str(body.get("channel")), str(body.get("ts"))))
+        channel, ts = str(body.get("channel")), str(body.get("ts"))
+        messages = self.threads.get((channel, ts))
+        if messages is None:  # a reply's ts: Slack answers with its thread, parent first
+            messages = next(
+                (m for (c, _), m in self.threads.items()
+                 if c == channel and any(x.get("ts") == ts for x in m)),
+                None,
+            )  # fmt: skip
         if messages is None:
             return {"ok": False, "error": "thread_not_found"}
         start = int(body.get("cursor") or 0)

@@ -11,6 +11,7 @@ https://docs.slack.dev/reference/methods/conversations.replies
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -31,11 +32,22 @@ class SlackThreads:
         self.calls = 0
 
     def fetch(self, channel: str, thread_ts: str) -> Thread:
-        raw = list(self._replies(channel, thread_ts))
+        """The thread whose parent is `thread_ts`. Given a reply's ts, Slack answers with that
+        reply's thread, parent first: then only the first message is returned (unnamed, no
+        link), and nothing more is read, for the caller to see it is not the parent."""
+        replies = self._replies(channel, thread_ts)
+        first = next(replies, None)
+        if first is None:
+            return Thread(channel=channel, thread_ts=thread_ts, permalink="", messages=())
+        if str(first.get("ts", "")) != thread_ts:
+            parent = self._message(first, channel=channel, thread_ts=thread_ts, parent_link="",
+                                   named=False)  # fmt: skip
+            return Thread(channel=channel, thread_ts=thread_ts, permalink="", messages=(parent,))
+        raw = [first, *itertools.islice(replies, MAX_MESSAGES - 1)]
         parent_link = self._permalink(channel, thread_ts)
         messages = tuple(
             self._message(item, channel=channel, thread_ts=thread_ts, parent_link=parent_link)
-            for item in raw[:MAX_MESSAGES]
+            for item in raw
         )
         return Thread(
             channel=channel, thread_ts=thread_ts, permalink=parent_link, messages=messages
@@ -60,7 +72,13 @@ class SlackThreads:
             return str(self._client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
 
     def _message(
-        self, item: Mapping[str, Any], *, channel: str, thread_ts: str, parent_link: str
+        self,
+        item: Mapping[str, Any],
+        *,
+        channel: str,
+        thread_ts: str,
+        parent_link: str,
+        named: bool = True,
     ) -> Message:
         ts = str(item.get("ts", ""))
         is_bot = bool(item.get("bot_id")) or item.get("subtype") == "bot_message"
@@ -68,7 +86,7 @@ class SlackThreads:
         if is_bot:
             author = str((item.get("bot_profile") or {}).get("name") or item.get("username") or "")
         else:
-            author = self._name(author_id)
+            author = self._name(author_id) if named else ""
         return Message(
             ts=ts,
             at=datetime.fromtimestamp(float(ts or 0), tz=UTC),

@@ -111,7 +111,7 @@ Summarizer = Callable[[Thread], Summary]
 
 @dataclass(frozen=True)
 class Outcome:
-    outcome: str  # "published", "updated", "not-a-parent"
+    outcome: str  # "published", "updated", "not-a-parent", "not-found"
     page: PageRef | None = None
     document_key: str = ""
     redactions: int = 0
@@ -130,7 +130,9 @@ def run(
     settings: Settings,
 ) -> Outcome:
     fetched = threads.fetch(request.channel, request.ts)
-    if request.source == "reaction" and fetched.messages[0].ts != request.ts:
+    if not fetched.messages:
+        return Outcome("not-found")
+    if fetched.messages[0].ts != request.ts:
         return Outcome("not-a-parent")  # a reaction on a reply does not close the thread
     thread, counts = redact_thread(fetched, settings.patterns)
     timeline = build(thread, zone=settings.zone)

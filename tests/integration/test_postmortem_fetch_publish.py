@@ -141,3 +141,13 @@ def test_a_title_another_thread_has_falls_back_to_this_threads_own() -> None:
                                fallback_title="2026-12-01 Outage (1700000000.000200)")  # fmt: skip
     assert first.page_id != second.page_id
     assert second.title == "2026-12-01 Outage (1700000000.000200)"
+
+
+def test_a_reply_is_recognised_on_the_first_page_and_nothing_more_is_read() -> None:
+    with LocalSlack() as slack:
+        _thread(slack, replies=598)
+        reader = SlackThreads(WebClient(token="xoxb-test", base_url=slack.url))
+        reply_ts = slack.threads[(CHANNEL, PARENT)][5]["ts"]
+        thread = reader.fetch(CHANNEL, reply_ts)
+    assert [m.ts for m in thread.messages] == [PARENT]  # the parent: not what was asked for
+    assert slack.methods() == ["conversations.replies"]  # one page, no names, no permalink
