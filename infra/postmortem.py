@@ -24,7 +24,7 @@ from infra.knowledge_base import GENERATED_INCIDENTS_PREFIX
 from infra.lambda_function import PythonLambda
 from infra.nag import acknowledge, nag_arn, skip_checkov
 from infra.slack_app import SlackApp
-from infra.tables import kept_table
+from infra.tables import grant_items, kept_table
 
 POSTMORTEM_PACKAGE_DIR = REPO_ROOT / "lambdas" / "postmortem"
 # Fetching a long thread, a few model calls and the Confluence writes, with their retries.
@@ -49,11 +49,7 @@ class PostmortemPages(Construct):
         )
 
     def grant_map(self, grantee: iam.IGrantable) -> None:
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["dynamodb:GetItem", "dynamodb:PutItem"],
-            resource_arns=[self.table.table_arn],
-        )
+        grant_items(self.table, grantee, "dynamodb:GetItem", "dynamodb:PutItem")
 
 
 class Postmortems(Construct):

@@ -32,7 +32,7 @@ from infra.bundling import REPO_ROOT
 from infra.lambda_function import PythonLambda, log_retention
 from infra.nag import acknowledge, nag_arn, skip_checkov
 from infra.queues import dead_letter_queue, encrypted_queue
-from infra.tables import kept_table
+from infra.tables import grant_items, kept_table
 
 SLACK_INGRESS_PACKAGE_DIR = REPO_ROOT / "lambdas" / "slack_ingress"
 EVENTS_PATH = "/slack/events"
@@ -329,7 +329,7 @@ class ProposalTable(Construct):
 
     def grant_propose(self, grantee: iam.IGrantable) -> None:
         """Add proposals, read them, list them by status, and cancel one (a conditional put)."""
-        self._grant(grantee, "dynamodb:PutItem", "dynamodb:GetItem")
+        grant_items(self.table, grantee, "dynamodb:PutItem", "dynamodb:GetItem")
         # Named, not `index/*`: the one index there is.
         iam.Grant.add_to_principal(
             grantee=grantee,
@@ -339,13 +339,7 @@ class ProposalTable(Construct):
 
     def grant_decide(self, grantee: iam.IGrantable) -> None:
         """Read proposals and move them between states (and add an undo proposal)."""
-        self._grant(grantee, "dynamodb:GetItem", "dynamodb:PutItem")
-
-    def _grant(self, grantee: iam.IGrantable, *actions: str) -> None:
-        # On the table alone: `Table.grant` would add `index/*` too, which these never read.
-        iam.Grant.add_to_principal(
-            grantee=grantee, actions=list(actions), resource_arns=[self.table.table_arn]
-        )
+        grant_items(self.table, grantee, "dynamodb:GetItem", "dynamodb:PutItem")
 
 
 class Approvals(Construct):

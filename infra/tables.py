@@ -9,6 +9,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra.nag import skip_checkov
@@ -31,3 +32,11 @@ def kept_table(
     )
     skip_checkov(table, "CKV_AWS_119", f"Encrypted with the AWS managed key: {what_it_holds}.")
     return table
+
+
+def grant_items(table: dynamodb.ITable, grantee: iam.IGrantable, *actions: str) -> None:
+    """`actions` on the table alone: `Table.grant` would add `index/*` too, which callers of
+    this never read."""
+    iam.Grant.add_to_principal(
+        grantee=grantee, actions=list(actions), resource_arns=[table.table_arn]
+    )

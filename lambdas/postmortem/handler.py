@@ -113,10 +113,6 @@ def _run(
             space_id=config.confluence_space_id,
             parent_id=config.confluence_parent_id,
             zone=config.time_zone,
-            language=config.language,
-            model_id=config.model_id,
-            max_input_tokens=config.max_input_tokens,
-            max_output_tokens=config.max_output_tokens,
             patterns=(*DEFAULT_PATTERNS, *extra_patterns(config.extra_redactions)),
         ),
     )

@@ -67,11 +67,7 @@ class Settings:
     space_id: str
     parent_id: str
     zone: str
-    language: str  # "auto", "ko" or "en"
-    model_id: str
-    max_input_tokens: int
-    max_output_tokens: int
-    patterns: Sequence[Pattern]
+    patterns: Sequence[Pattern]  # the model and its budget live in the `summarize` passed in
 
 
 class Threads(Protocol):
