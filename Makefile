@@ -33,10 +33,13 @@ help:
 	@echo "make deploy  cdk deploy --all with your configuration (needs AWS credentials)"
 	@echo "make slack-manifest  after deploying with Slack: the Slack app manifest with its URLs"
 
-$(PY_STAMP): requirements.txt requirements-dev.txt constraints.txt
+$(PY_STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
 		-r requirements.txt -r requirements-dev.txt -c constraints.txt
+	# The `opsagent` script, running this checkout's code (dependencies pinned above).
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		--no-deps --no-build-isolation --editable .
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
