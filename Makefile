@@ -23,13 +23,14 @@ export CDK_DISABLE_VERSION_CHECK := 1
 export AWS_EC2_METADATA_DISABLED := true
 OFFLINE_ENV := env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN
 
-.PHONY: help install synth scan test lint bench deploy diff clean schemas slack-manifest
+.PHONY: help install synth scan test lint bench sandbox deploy diff clean schemas slack-manifest
 
 help:
 	@echo "make synth   install, synthesize every stack offline, run cdk-nag and cfn-lint"
 	@echo "make test    install, lint (ruff, mypy), scan (checkov) and run the whole test suite"
 	@echo "make scan    synth, then checkov over every template"
 	@echo "make bench   install and print the benchmark tables"
+	@echo "make sandbox install, then try the opsagent CLI offline on a fictional account"
 	@echo "make deploy  cdk deploy --all with your configuration (needs AWS credentials)"
 	@echo "make slack-manifest  after deploying with Slack: the Slack app manifest with its URLs"
 
@@ -85,6 +86,13 @@ schemas: $(PY_STAMP)
 
 bench: install
 	PYTHONPATH=lambdas:action_groups $(OFFLINE_ENV) $(BIN)/python -m benchmarks
+
+# The opsagent CLI, offline: the tool list, then two tools on the sandbox account (moto).
+sandbox: $(PY_STAMP)
+	$(OFFLINE_ENV) $(BIN)/opsagent tools
+	$(OFFLINE_ENV) $(BIN)/opsagent invoke cost-insights list_idle_resources top=5 --sandbox
+	$(OFFLINE_ENV) $(BIN)/opsagent invoke incident find_similar_incidents \
+		"text=ConnectionTimeout from payments-db after a deploy" --sandbox
 
 diff: install
 	$(CDK) diff --all

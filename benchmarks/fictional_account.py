@@ -56,12 +56,17 @@ def seed(total_instances: int, *, now: datetime, rng_seed: int = 7) -> SeededAcc
 def _seed_region(region: str, count: int, rng: random.Random, now: datetime) -> tuple[int, int]:
     ec2 = aws.client("ec2", region)
     autoscaling = aws.client("autoscaling", region)
-    # Linux images: moto lists Windows AMIs too, and Windows rules instances out of most advice.
+    # Amazon Linux images: moto lists Windows AMIs too, and Windows rules instances out of most
+    # advice. Narrowed by name: moto lists (and serializes) hundreds of images per region.
     images = {
         arch: next(
             image["ImageId"]
             for image in ec2.describe_images(
-                Owners=["amazon"], Filters=[{"Name": "architecture", "Values": [arch]}]
+                Owners=["amazon"],
+                Filters=[
+                    {"Name": "architecture", "Values": [arch]},
+                    {"Name": "name", "Values": ["al2023-ami-2023*"]},
+                ],
             )["Images"]
             if image.get("Platform") != "windows"
         )

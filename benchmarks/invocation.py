@@ -28,14 +28,20 @@ class BenchContext:
 
 
 def action_group_event(
-    group: str, path: str, parameters: dict[str, Any], *, method: str = "GET"
+    group: str,
+    path: str,
+    parameters: dict[str, Any],
+    *,
+    method: str = "GET",
+    input_text: str = "bench",
+    session_id: str = "bench",
 ) -> dict[str, Any]:
     """A Bedrock Agent action-group event, every value a string as Bedrock sends it."""
     return {
         "messageVersion": "1.0",
         "agent": {"name": "opsagent", "id": "AGENT", "alias": "ALIAS", "version": "1"},
-        "inputText": "bench",
-        "sessionId": "bench",
+        "inputText": input_text,
+        "sessionId": session_id,
         "actionGroup": group,
         "apiPath": path,
         "httpMethod": method,

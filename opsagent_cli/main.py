@@ -27,14 +27,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,  # errors are one line (below), not a traceback
     rich_markup_mode="rich",
 )
-_state = {"debug": False}
 
 
 @app.callback()
 def _options(
     debug: bool = typer.Option(False, "--debug", help="Print the traceback of an error."),
 ) -> None:
-    _state["debug"] = debug
+    output.debug = debug
 
 
 register_all(app)
@@ -51,7 +50,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as error:
         problem = _as_cli_error(error)
-        if _state["debug"]:
+        if output.debug:
             traceback.print_exc(file=sys.stderr)
         output.err.print(f"[bold red]error:[/] {problem.line()}", markup=True, highlight=False)
         return problem.exit_code

@@ -10,6 +10,9 @@ from typing import Any
 
 from rich.console import Console
 
+# `--debug`: tracebacks, and the tools' own logs on stderr (main sets it).
+debug = False
+
 out = Console(highlight=False, soft_wrap=False)
 # soft_wrap: an error stays one line, however narrow the terminal.
 err = Console(stderr=True, highlight=False, soft_wrap=True)
