@@ -276,8 +276,10 @@ def models_in_use(settings: Settings) -> tuple[ModelUse, ...]:
     postmortems_on = settings.slack is not None and settings.confluence is not None
     if postmortems_on and settings.postmortem_model_id:
         uses.append(ModelUse(settings.postmortem_model_id, "postmortem_model_id"))
-    unique = {u.model_id: u for u in reversed(uses)}  # the first setting naming a model wins
-    return tuple(reversed(unique.values()))
+    unique: dict[str, ModelUse] = {}
+    for use in uses:
+        unique.setdefault(use.model_id, use)  # the first setting naming a model is reported
+    return tuple(unique.values())
 
 
 def model_access(clients: ClientFactory, caller: Caller, use: ModelUse) -> Check:
