@@ -287,7 +287,7 @@ def model_access(clients: ClientFactory, caller: Caller, use: ModelUse) -> Check
     call. The Model access page is retired: every model is enabled on first use, a third-party
     one by an AWS Marketplace subscription that the first call makes
     (https://docs.aws.amazon.com/bedrock/latest/userguide/model-access.html)."""
-    name = f"model {use.model_id}"
+    name = f"model ({use.setting})"
     bedrock = clients("bedrock", caller.region)
     geography = inference_profile_geography(use.model_id)
     base_model = use.model_id.partition(".")[2] if geography else use.model_id
@@ -343,7 +343,8 @@ def model_access(clients: ClientFactory, caller: Caller, use: ModelUse) -> Check
             "aws-marketplace:Subscribe, then call the model once (Bedrock console > "
             "Playgrounds); README: First day, step 3",
         )
-    notes = [f"{'profile of ' + base_model if geography else 'available'} in {caller.region}"]
+    where = f"profile of {base_model}" if geography else "available"
+    notes = [f"{use.model_id}: {where} in {caller.region}"]
     if agreement.get("status") == "PENDING":
         notes.append("Marketplace subscription in progress (up to 15 minutes)")
     elif availability.get("entitlementAvailability") == "NOT_AVAILABLE":

@@ -87,10 +87,11 @@ def _print_table(report: doctor.Report) -> None:
         show_lines=True,
         expand=True,
     )
-    table.add_column("check", no_wrap=True, style="bold")
+    # fold: a long command or ARN wraps whole rather than ending in an ellipsis.
+    table.add_column("check", ratio=1, overflow="fold", style="bold")
     table.add_column("status", no_wrap=True)
-    table.add_column("detail", ratio=2)
-    table.add_column("fix", ratio=3)
+    table.add_column("detail", ratio=2, overflow="fold")
+    table.add_column("fix", ratio=3, overflow="fold")
     for check in report.checks:
         style = _STATUS_STYLE[check.status]
         # Text, not markup: AWS messages may hold brackets.
@@ -105,6 +106,9 @@ def _print_table(report: doctor.Report) -> None:
     counted = f"{len(report.checks)} checks"
     paid = f"{report.paid_requests} paid Cost Explorer requests (${report.paid_requests / 100:.2f})"
     if failed:
-        output.out.print(f"{counted}: {failed} to fix (see the fix column). {paid}.")
+        output.out.print(f"{counted}: {failed} to fix. {paid}.")
+        # Each fix again on one unbroken line, so a command copies whole.
+        for check in report.failed:
+            output.out.print(Text(f"- {check.name}: {check.fix}"), soft_wrap=True)
     else:
         output.out.print(f"{counted}: all ok, ready for `make deploy`. {paid}.")
