@@ -489,9 +489,14 @@ def optimization_hub(clients: ClientFactory, caller: Caller) -> Check:
             accountId=caller.account
         )
     except (ClientError, BotoCoreError) as error:
-        return _refused(
+        refused = _refused(
             name, error, action="cost-optimization-hub:ListEnrollmentStatuses", caller=caller
         )
+        if refused.status is Status.DENIED:
+            # The hub answers an account that never enrolled with AccessDeniedException too
+            # (lambdas/cost_analysis/optimization_hub.py).
+            return replace(refused, fix=f"{refused.fix}; if it is allowed, enroll: {enroll}")
+        return refused
     statuses = {
         str(item.get("accountId", "")): str(item.get("status", ""))
         for item in answer.get("items", [])
