@@ -243,9 +243,10 @@ def region_supports(clients: ClientFactory, caller: Caller, *, service: str, lab
     client = clients(service, caller.region)
     try:
         if service == "bedrock-agent":
-            client.list_agents(maxResults=1)
+            has_agents = bool(client.list_agents(maxResults=1).get("agentSummaries"))
         else:
             client.list_vector_buckets(maxResults=1)
+            has_agents = True
     except EndpointConnectionError:
         return Check(
             name,
@@ -257,6 +258,17 @@ def region_supports(clients: ClientFactory, caller: Caller, *, service: str, lab
     except (ClientError, BotoCoreError) as error:
         action = {"bedrock-agent": "bedrock:ListAgents"}.get(service, "s3vectors:ListVectorBuckets")
         return _refused(name, error, action=action, caller=caller)
+    if not has_agents:
+        # Bedrock Agents (now "Agents Classic") takes no new customers since 2026-07-30
+        # (https://docs.aws.amazon.com/bedrock/latest/userguide/agents-classic-maintenance-mode.html);
+        # no read call tells whether this account counts as an existing one.
+        return Check(
+            name,
+            Status.OK,
+            f"{label} answers in {caller.region}, but this account has no agent here yet: "
+            "Bedrock Agents Classic is closed to new customers since 2026-07-30, so the first "
+            "deploy may be refused when it creates the agents (README: First day, step 1)",
+        )
     return Check(name, Status.OK, f"{label} answers in {caller.region}")
 
 

@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
         region: str = typer.Option(
             "", "--region", help="Check this region (default: the region setting in cdk.json)."
         ),
-        context: list[str] = typer.Option(  # noqa: B008 - Typer reads options from defaults
+        context: list[str] = typer.Option(
             [],
             "--context",
             "-c",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import boto3
@@ -238,6 +238,22 @@ def test_the_region_answers_for_agents_and_vectors(aws: StubbedClients) -> None:
     vectors = doctor.region_supports(aws, CALLER, service="s3vectors", label="S3 Vectors")
     assert agents.status is Status.OK
     assert vectors.status is Status.OK
+    assert "closed to new customers" in agents.detail
+
+
+def test_an_account_with_agents_is_an_existing_agents_customer(aws: StubbedClients) -> None:
+    summary = {
+        "agentId": "AGENT12345",
+        "agentName": "opsagent-agent",
+        "agentStatus": "PREPARED",
+        "updatedAt": datetime(2026, 11, 1, tzinfo=UTC),
+    }
+    aws.stub("bedrock-agent").add_response(
+        "list_agents", {"agentSummaries": [summary]}, {"maxResults": 1}
+    )
+    agents = doctor.region_supports(aws, CALLER, service="bedrock-agent", label="Bedrock Agents")
+    assert agents.status is Status.OK
+    assert "closed" not in agents.detail
 
 
 @pytest.mark.parametrize(
