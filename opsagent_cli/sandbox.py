@@ -48,7 +48,7 @@ INCIDENT_DATABASE = "payments-db"
 # The seeded resources each changeable kind is tried on (guard-tagged): the same every run, as
 # moto's generator is seeded (a test checks these against a fresh sandbox).
 EXAMPLES = {
-    "volume_id": "vol-f39d138c76c36155b",
+    "volume_id": "vol-1c74d5607667395c8",
     "allocation_id": "eipalloc-60ae29223535369c3",
     "instance_id": "i-58e2759fe01868399",
     "group_name": "payments-web",
@@ -128,9 +128,14 @@ def _guard_tagged_examples() -> dict[str, str]:
     ec2 = aws.client("ec2", HOME_REGION)
     autoscaling = aws.client("autoscaling", HOME_REGION)
     tag = [{"Key": GUARD_TAG[0], "Value": GUARD_TAG[1]}]
-    volume = max(
-        (v for v in ec2.describe_volumes()["Volumes"] if v["VolumeType"] == "gp2"),
-        key=lambda v: (v["Size"], v["VolumeId"]),
+    # A 500 GiB gp2 data volume, attached to nothing (the fleet's gp2 volumes are 8 GiB roots).
+    volume = ec2.create_volume(
+        AvailabilityZone=f"{HOME_REGION}a",
+        Size=500,
+        VolumeType="gp2",
+        TagSpecifications=[
+            {"ResourceType": "volume", "Tags": [*tag, {"Key": "Name", "Value": "reports-data"}]}
+        ],
     )
     address = next(a for a in ec2.describe_addresses()["Addresses"] if "AssociationId" not in a)
     standalone = [
@@ -141,9 +146,7 @@ def _guard_tagged_examples() -> dict[str, str]:
         and not any(t["Key"] == "aws:autoscaling:groupName" for t in i.get("Tags", []))
     ]
     instance = {"InstanceId": min(standalone, key=_mean_cpu)}  # the idlest: stop_idle_instance
-    ec2.create_tags(
-        Resources=[volume["VolumeId"], address["AllocationId"], instance["InstanceId"]], Tags=tag
-    )
+    ec2.create_tags(Resources=[address["AllocationId"], instance["InstanceId"]], Tags=tag)
     # A group of its own whose launch template carries the tag too (a Graviton move changes
     # the template; moto keeps tags on a launch template only when made with it).
     image = ec2.describe_launch_templates()["LaunchTemplates"][0]["LaunchTemplateId"]

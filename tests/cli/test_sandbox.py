@@ -139,3 +139,9 @@ def test_the_examples_are_the_ids_a_fresh_sandbox_seeds() -> None:
     assert done.returncode == 0, done.stderr
     seeded = json.loads(done.stdout.strip().splitlines()[-1])
     assert {name: sandbox.EXAMPLES[name] for name in seeded} == seeded
+
+
+def test_the_readme_names_the_sandbox_ids() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    for name, value in sandbox.EXAMPLES.items():
+        assert f"`{value}`" in readme, f"README's sandbox table lacks {name} {value}"
