@@ -212,16 +212,16 @@ def parse(documents: Sequence[object], *, thread_ts: str = "", link: str = "") -
 def _messages_of(document: object, number: int, notes: list[str]) -> list[Mapping[str, Any]]:
     where = f"input {number}" if number else "the input"
     if isinstance(document, Mapping):
-        if "messages" not in document:
-            raise UsageProblem(
-                f'{where} is a JSON object without "messages": not a Slack thread',
-                fix="give a conversations.replies response or a list of messages",
-            )
         if document.get("ok") is False:
             error = str(document.get("error") or "unknown")[:60]
             raise UsageProblem(
                 f"{where} is Slack's error answer ({error!r}), not a thread",
                 fix="export the thread again with a token that can read the channel",
+            )
+        if "messages" not in document:
+            raise UsageProblem(
+                f'{where} is a JSON object without "messages": not a Slack thread',
+                fix="give a conversations.replies response or a list of messages",
             )
         if document.get("has_more") is True:
             notes.append(
