@@ -12,7 +12,7 @@ https://docs.slack.dev/reference/methods/conversations.replies
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +23,8 @@ from postmortem.thread import Message, Thread
 
 PAGE_SIZE = 200
 MAX_MESSAGES = 5_000  # a thread longer than this is cut (the note says so)
+
+NameLookup = Callable[[str], str]  # a person's user ID -> their display name ("" unknown)
 
 
 class SlackThreads:
@@ -80,21 +82,12 @@ class SlackThreads:
         parent_link: str,
         named: bool = True,
     ) -> Message:
-        ts = str(item.get("ts", ""))
-        is_bot = bool(item.get("bot_id")) or item.get("subtype") == "bot_message"
-        author_id = str(item.get("user") or item.get("bot_id") or "")
-        if is_bot:
-            author = str((item.get("bot_profile") or {}).get("name") or item.get("username") or "")
-        else:
-            author = self._name(author_id) if named else ""
-        return Message(
-            ts=ts,
-            at=datetime.fromtimestamp(float(ts or 0), tz=UTC),
-            author_id=author_id,
-            author=author,
-            text=_text_of(item),
-            is_bot=is_bot,
-            permalink=permalink(parent_link, channel=channel, ts=ts, thread_ts=thread_ts),
+        return message_from(
+            item,
+            names=self._name if named else _unnamed,
+            channel=channel,
+            thread_ts=thread_ts,
+            parent_link=parent_link,
         )
 
     def _name(self, user_id: str) -> str:
@@ -111,6 +104,36 @@ class SlackThreads:
         return self._names[user_id]
 
 
+def message_from(
+    item: Mapping[str, Any],
+    *,
+    names: NameLookup,
+    channel: str,
+    thread_ts: str,
+    parent_link: str,
+) -> Message:
+    """One Slack message (as `conversations.replies` or a workspace export gives it) as a
+    `Message`: a person's name from `names(user_id)`, an app's from its bot profile. Pure, so
+    the CLI renders an exported thread with the same conversion as the Lambda; fields of the
+    wrong type are read as absent, since an exported file may have been edited by hand."""
+    ts = str(item.get("ts", ""))
+    is_bot = bool(item.get("bot_id")) or item.get("subtype") == "bot_message"
+    author_id = str(item.get("user") or item.get("bot_id") or "")
+    if is_bot:
+        author = str(_mapping(item.get("bot_profile")).get("name") or item.get("username") or "")
+    else:
+        author = names(author_id) if author_id else ""
+    return Message(
+        ts=ts,
+        at=datetime.fromtimestamp(float(ts or 0), tz=UTC),
+        author_id=author_id,
+        author=author,
+        text=_text_of(item),
+        is_bot=is_bot,
+        permalink=permalink(parent_link, channel=channel, ts=ts, thread_ts=thread_ts),
+    )
+
+
 def permalink(parent_link: str, *, channel: str, ts: str, thread_ts: str) -> str:
     """A reply's link in Slack's own form, from the parent's (`.../archives/C1/p17000...`)."""
     base, found, _ = parent_link.partition(f"/archives/{channel}/")
@@ -123,9 +146,18 @@ def permalink(parent_link: str, *, channel: str, ts: str, thread_ts: str) -> str
 def _text_of(item: Mapping[str, Any]) -> str:
     """The message's text; Chatbot and other apps often put it in attachments or blocks."""
     parts = [str(item.get("text") or "")]
-    for attachment in item.get("attachments") or []:
+    attachments = item.get("attachments")
+    for attachment in map(_mapping, attachments if isinstance(attachments, list) else []):
         for key in ("title", "text", "fallback"):
             if attachment.get(key):
                 parts.append(str(attachment[key]))
                 break
     return "\n".join(p for p in parts if p).strip()
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _unnamed(_user_id: str) -> str:
+    return ""
