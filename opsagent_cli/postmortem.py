@@ -63,10 +63,6 @@ _PERMALINK = re.compile(
     r"https://[A-Za-z0-9.-]+/archives/(?P<channel>[A-Z0-9]{2,24})/p(?P<ts>\d{7,16})(?:\?\S*)?"
 )
 UNKNOWN_CHANNEL = "unknown"
-# Converse writing a 4,000-token postmortem takes longer than the Lambda's 10 s read time-out
-# for ordinary calls; a person waits for it, once.
-BEDROCK_READ_TIMEOUT = 180
-BEDROCK_RETRIES = {"mode": "adaptive", "max_attempts": 3}
 
 # --- the input --------------------------------------------------------------------------------
 
@@ -439,19 +435,10 @@ def has_credentials() -> bool:
 
 
 def bedrock_client(region: str) -> Any:
-    """A bedrock-runtime client for the model stage (a seam the tests replace)."""
-    import botocore.session
-    from botocore.config import Config
+    """The Lambda's model client (long read timeout) for the model stage; a seam for tests."""
+    from opsagent_shared import aws
 
-    config = Config(
-        retries=BEDROCK_RETRIES,
-        connect_timeout=5,
-        read_timeout=BEDROCK_READ_TIMEOUT,
-        user_agent_extra="opsagent-cli",
-    )
-    return botocore.session.Session().create_client(
-        "bedrock-runtime", region_name=region, config=config
-    )
+    return aws.model_client("bedrock-runtime", region)
 
 
 def render(

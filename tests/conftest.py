@@ -201,7 +201,11 @@ def stub_aws(account: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callabl
             stubs[service] = (stubbed, stubber)
         return stubs[service][1]
 
+    def model_client(service: str = "bedrock-runtime", region: str | None = None) -> Any:
+        return client(service, region)
+
     monkeypatch.setattr(aws, "client", client)
+    monkeypatch.setattr(aws, "model_client", model_client)
     yield stub
     for _, stubber in stubs.values():
         stubber.assert_no_pending_responses()

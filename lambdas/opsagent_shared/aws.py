@@ -65,6 +65,26 @@ def client(service: str, region: str | None = None) -> Any:
     return session().create_client(service, region_name=region, config=config)
 
 
+# A model call (Converse) writes thousands of tokens before it answers: minutes, not the 10 s
+# above ("increase the read timeout", https://repost.aws/knowledge-center/bedrock-large-model-read-timeouts).
+# 5 minutes fits several calls in the postmortem function's 15.
+MODEL_READ_TIMEOUT = 300
+
+
+@cache
+def model_client(service: str = "bedrock-runtime", region: str | None = None) -> Any:
+    """A client for model inference: the ordinary retries, a read timeout a long answer fits."""
+    from botocore.config import Config
+
+    config = Config(
+        retries=RETRIES,
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=MODEL_READ_TIMEOUT,
+        user_agent_extra=USER_AGENT_EXTRA,
+    )
+    return session().create_client(service, region_name=region, config=config)
+
+
 # For a function that must answer within Slack's 3 s: two tries of at most a second each way.
 QUICK_RETRIES = {"mode": "standard", "max_attempts": 2}
 QUICK_TIMEOUT = 1

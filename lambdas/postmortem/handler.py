@@ -86,7 +86,7 @@ def _run(
         user=secret_field(config.confluence_secret_arn, "user", how_to_fill=HOW_TO_FILL),
         api_token=secret_field(config.confluence_secret_arn, "api_token", how_to_fill=HOW_TO_FILL),
     )
-    bedrock = aws.client("bedrock-runtime")
+    bedrock = aws.model_client("bedrock-runtime")
 
     def summarize_thread(thread: Thread) -> Any:
         from zoneinfo import ZoneInfo

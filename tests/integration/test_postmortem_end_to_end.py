@@ -160,7 +160,7 @@ def world(
         forget_loaded()
         bedrock = stub_aws("bedrock-runtime")
         sent: list[dict[str, Any]] = []
-        client = aws.client("bedrock-runtime")
+        client = aws.model_client("bedrock-runtime")
         client.meta.events.register(
             "before-parameter-build.bedrock-runtime.Converse",
             lambda params, **_: sent.append(json.loads(json.dumps(params, default=str))),

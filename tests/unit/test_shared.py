@@ -97,3 +97,12 @@ def test_first_pages_stops_at_the_limit_and_says_when_aws_had_more() -> None:
     for page in budget:
         seen.append(page["n"])
     assert (seen, budget.truncated) == ([0, 1], True)
+
+
+def test_model_calls_wait_minutes_for_an_answer_ordinary_calls_seconds() -> None:
+    """Converse writing a postmortem takes far longer than an ordinary read (10 s)."""
+    ordinary = aws.client("s3", "us-east-1").meta.config
+    model = aws.model_client("bedrock-runtime", "us-east-1").meta.config
+    assert ordinary.read_timeout == aws.READ_TIMEOUT
+    assert model.read_timeout == aws.MODEL_READ_TIMEOUT >= 120
+    assert model.retries == ordinary.retries
