@@ -136,7 +136,9 @@ class Context:
                 return self._output(lambda output_name, _: output_name == name)
             if "Fn::ImportValue" in value:
                 export = value["Fn::ImportValue"]
-                return self._output(lambda _, output: output.get("Export", {}).get("Name") == export)
+                return self._output(
+                    lambda _, output: output.get("Export", {}).get("Name") == export
+                )
         return None
 
     def _in(self, template: Template, logical_id: str) -> Resource | None:
@@ -153,7 +155,9 @@ class Context:
 Rule = Callable[[Sequence[Resource], Entry, Context], list[IdleLine]]
 
 
-def idle(templates: Sequence[Template], prices: PriceTable, *, corpus: Path = CORPUS) -> IdleEstimate:
+def idle(
+    templates: Sequence[Template], prices: PriceTable, *, corpus: Path = CORPUS
+) -> IdleEstimate:
     """Every resource priced by its type's rule, counted as free with its reason, or unpriced."""
     context = Context(templates=templates, prices=prices, corpus_bytes=corpus_bytes(corpus))
     by_type: dict[str, list[Resource]] = defaultdict(list)
@@ -170,7 +174,9 @@ def idle(templates: Sequence[Template], prices: PriceTable, *, corpus: Path = CO
             entry = prices.idle[resource_type]
             rule = RULES.get(entry.text("rule"))
             if rule is None:
-                unpriced += [Unpriced(resource_type, r.where, "its rule is unknown") for r in resources]
+                unpriced += [
+                    Unpriced(resource_type, r.where, "its rule is unknown") for r in resources
+                ]
                 continue
             try:
                 lines += rule(resources, entry, context)
@@ -208,11 +214,11 @@ def _line(
     )
 
 
-def count(resources: Sequence[Resource], entry: Entry, context: Context) -> list[IdleLine]:
+def count(resources: Sequence[Resource], entry: Entry, _context: Context) -> list[IdleLine]:
     return [_line(entry, resources, Decimal(len(resources)), f"{len(resources)} in the templates")]
 
 
-def alarm_metrics(resources: Sequence[Resource], entry: Entry, context: Context) -> list[IdleLine]:
+def alarm_metrics(resources: Sequence[Resource], entry: Entry, _context: Context) -> list[IdleLine]:
     """An alarm bills per metric it evaluates: a metric-math alarm over N metrics bills N, an
     anomaly detection band adds its two bounds, and a period under a minute is high resolution."""
     standard: list[tuple[Resource, int]] = []
@@ -283,12 +289,14 @@ def cost_report_schedule(
     lambda_prices = context.prices.usage["lambda"]
     hours = context.prices.hours_per_month
     runs = ZERO
-    per_run_compute = ZERO
+    compute = ZERO  # the Scheduler invocations and function runs, a month
     expressions = []
     for resource in resources:
-        target = context.resolve(resource.template, resource.properties.get("Target", {}).get("Arn"))
+        target = context.resolve(
+            resource.template, resource.properties.get("Target", {}).get("Arn")
+        )
         handler = target.properties.get("Handler") if target is not None else None
-        if handler != entry.text("target_handler"):
+        if target is None or handler != entry.text("target_handler"):
             raise NotPriced(
                 resource,
                 f"a schedule whose target ({handler or 'not a function of the app'}) is not "
@@ -299,14 +307,17 @@ def cost_report_schedule(
             schedule_runs = runs_per_month(expression, hours)
         except ValueError as error:
             raise NotPriced(resource, str(error)) from None
-        memory_gb = Decimal(int(target.properties.get("MemorySize", 128))) / 1024  # type: ignore[union-attr]
-        per_run_compute = (
+        memory_gb = Decimal(int(target.properties.get("MemorySize", 128))) / 1024
+        seconds = entry.price("lambda_seconds_per_run")
+        per_run = (
             entry.price("scheduler_invocation_price")
-            + memory_gb * entry.price("lambda_seconds_per_run") * lambda_prices.price("arm64_per_gb_second")
+            + memory_gb * seconds * lambda_prices.price("arm64_per_gb_second")
             + lambda_prices.price("per_million_requests") / MILLION
         )
+        compute += schedule_runs * per_run
         runs += schedule_runs
         expressions.append(expression)
+    per_run_compute = compute / runs if runs else ZERO
     requests = runs * entry.price("cost_explorer_requests_per_run")
     shown = ", ".join(expressions)
     return [
@@ -416,12 +427,16 @@ def vector_storage(resources: Sequence[Resource], entry: Entry, context: Context
     ]
 
 
-def empty_tables(resources: Sequence[Resource], entry: Entry, context: Context) -> list[IdleLine]:
+def empty_tables(resources: Sequence[Resource], entry: Entry, _context: Context) -> list[IdleLine]:
     for resource in resources:
         if resource.properties.get("BillingMode") != "PAY_PER_REQUEST":
             raise NotPriced(resource, "a provisioned-capacity table bills its capacity hourly")
     pitr = sum(
-        _true(r.properties.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled"))
+        _true(
+            r.properties.get("PointInTimeRecoverySpecification", {}).get(
+                "PointInTimeRecoveryEnabled"
+            )
+        )
         for r in resources
     )
     return [
@@ -429,12 +444,15 @@ def empty_tables(resources: Sequence[Resource], entry: Entry, context: Context) 
             entry,
             resources,
             ZERO,
-            f"{len(resources)} table(s), {pitr} with PITR (+${entry.text('pitr_price')} per GB-month)",
+            f"{len(resources)} table(s), {pitr} with PITR "
+            f"(+${entry.text('pitr_price')} per GB-month)",
         )
     ]
 
 
-def empty_log_groups(resources: Sequence[Resource], entry: Entry, context: Context) -> list[IdleLine]:
+def empty_log_groups(
+    resources: Sequence[Resource], entry: Entry, _context: Context
+) -> list[IdleLine]:
     retention = sorted({str(r.properties.get("RetentionInDays", "never")) for r in resources})
     return [
         _line(
@@ -604,7 +622,9 @@ def deployment_of(
                     "SensitiveInformationPolicyConfig"
                 ].get("PiiEntitiesConfig"):
                     properties = {
-                        k: v for k, v in properties.items() if k != "SensitiveInformationPolicyConfig"
+                        k: v
+                        for k, v in properties.items()
+                        if k != "SensitiveInformationPolicyConfig"
                     }  # regular expressions alone are free
                 policies.update(v for k, v in GUARDRAIL_POLICIES.items() if k in properties)
             if resource["Type"] != "AWS::Lambda::Function":
@@ -648,36 +668,65 @@ def usage(profile: Profile, deployed: Deployment, prices: PriceTable) -> UsageEs
         output_price = entry.price(f"{prefix}output_per_million")
         kind = "regional profile" if regional else "global profile"
         shown = f"${input_price} / ${output_price} per million input / output tokens"
-        unit_prices.append(UnitPrice(f"{entry.text('name')} ({kind}, {label})", shown, entry.source))
-        lines.append(UsageLine(f"{label}: input tokens", input_tokens / MILLION, "million", input_price))
-        lines.append(UsageLine(f"{label}: output tokens", output_tokens / MILLION, "million", output_price))
+        unit_prices.append(
+            UnitPrice(f"{entry.text('name')} ({kind}, {label})", shown, entry.source)
+        )
+        lines.append(
+            UsageLine(f"{label}: input tokens", input_tokens / MILLION, "million", input_price)
+        )
+        lines.append(
+            UsageLine(f"{label}: output tokens", output_tokens / MILLION, "million", output_price)
+        )
 
     per_question_in = a.price("answer_input_tokens") + a.price("routing_input_tokens")
     per_question_out = a.price("answer_output_tokens") + a.price("routing_output_tokens")
-    tokens(deployed.foundation_model_id, "questions", questions * per_question_in, questions * per_question_out)
+    tokens(
+        deployed.foundation_model_id,
+        "questions",
+        questions * per_question_in,
+        questions * per_question_out,
+    )
 
     guardrail_rate = sum((guard.price(f"{p}_per_1k") for p in deployed.guardrail_policies), ZERO)
     if deployed.guardrail_policies:
+        policies = ", ".join(p.replace("_", " ") for p in deployed.guardrail_policies)
         unit_prices.append(
             UnitPrice(
-                f"guardrail ({', '.join(p.replace('_', ' ') for p in deployed.guardrail_policies)})",
+                f"guardrail ({policies})",
                 f"${guardrail_rate} per 1,000 text units",
                 guard.source,
             )
         )
-        units = questions * a.price("agents_per_question") * a.price("guardrail_text_units_per_agent")
+        units = (
+            questions * a.price("agents_per_question") * a.price("guardrail_text_units_per_agent")
+        )
         lines.append(UsageLine("guardrail text units", units / 1000, "thousand", guardrail_rate))
 
     gb_second, request = lam.price("arm64_per_gb_second"), lam.price("per_million_requests")
     unit_prices.append(
-        UnitPrice("Lambda (arm64)", f"${gb_second} per GB-second + ${request} per million requests", lam.source)
+        UnitPrice(
+            "Lambda (arm64)",
+            f"${gb_second} per GB-second + ${request} per million requests",
+            lam.source,
+        )
     )
     tool_runs = questions * a.price("tool_calls_per_question")
     tool_gb_seconds = tool_runs * a.price("tool_seconds_per_call") * deployed.tool_memory_mb / 1024
-    lines.append(UsageLine(f"tool functions ({deployed.tool_memory_mb} MB)", tool_gb_seconds, "GB-second", gb_second))
+    lines.append(
+        UsageLine(
+            f"tool functions ({deployed.tool_memory_mb} MB)",
+            tool_gb_seconds,
+            "GB-second",
+            gb_second,
+        )
+    )
     lines.append(UsageLine("tool function requests", tool_runs / MILLION, "million", request))
 
-    unit_prices.append(UnitPrice("Cost Explorer API", f"${ce.price('per_request')} per request (each page)", ce.source))
+    unit_prices.append(
+        UnitPrice(
+            "Cost Explorer API", f"${ce.price('per_request')} per request (each page)", ce.source
+        )
+    )
     lines.append(
         UsageLine(
             "Cost Explorer requests",
@@ -687,7 +736,11 @@ def usage(profile: Profile, deployed: Deployment, prices: PriceTable) -> UsageEs
         )
     )
     unit_prices.append(
-        UnitPrice("S3 Vectors queries", f"${vectors.price('query_per_million')} per million", vectors.source)
+        UnitPrice(
+            "S3 Vectors queries",
+            f"${vectors.price('query_per_million')} per million",
+            vectors.source,
+        )
     )
     lines.append(
         UsageLine(
@@ -698,7 +751,11 @@ def usage(profile: Profile, deployed: Deployment, prices: PriceTable) -> UsageEs
         )
     )
     unit_prices.append(
-        UnitPrice("API Gateway HTTP API", f"${api.price('per_million_requests')} per million requests", api.source)
+        UnitPrice(
+            "API Gateway HTTP API",
+            f"${api.price('per_million_requests')} per million requests",
+            api.source,
+        )
     )
     embedding = prices.embeddings.get(deployed.embedding_model_id)
     if embedding is not None:
@@ -711,7 +768,9 @@ def usage(profile: Profile, deployed: Deployment, prices: PriceTable) -> UsageEs
         )
     else:
         complete = False
-        notes.append(f"{deployed.embedding_model_id} is not in the price table: embeddings are unpriced")
+        notes.append(
+            f"{deployed.embedding_model_id} is not in the price table: embeddings are unpriced"
+        )
 
     if deployed.postmortems and deployed.postmortem_memory_mb is not None:
         calls = postmortems * a.price("postmortem_converse_calls")
@@ -721,7 +780,9 @@ def usage(profile: Profile, deployed: Deployment, prices: PriceTable) -> UsageEs
             calls * a.price("postmortem_input_tokens"),
             calls * a.price("postmortem_output_tokens"),
         )
-        pm_gb_seconds = postmortems * a.price("postmortem_seconds") * deployed.postmortem_memory_mb / 1024
+        pm_gb_seconds = (
+            postmortems * a.price("postmortem_seconds") * deployed.postmortem_memory_mb / 1024
+        )
         lines.append(UsageLine("postmortem function", pm_gb_seconds, "GB-second", gb_second))
         lines.append(
             UsageLine(

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from infra.config import Settings
-
 from opsagent_cli import deployment
 
 # jsii prints Node's end-of-life banner on stderr otherwise; it says nothing about the app.
@@ -59,7 +58,9 @@ def synthesize(overrides: Mapping[str, str] | None = None) -> Synthesis:
         build_app(app, settings)
         app.synth()
         templates = tuple(
-            Template(stack=path.name.removesuffix(".template.json"), body=json.loads(path.read_text()))
+            Template(
+                stack=path.name.removesuffix(".template.json"), body=json.loads(path.read_text())
+            )
             for path in sorted(Path(outdir).glob("*.template.json"))
         )
     return Synthesis(settings=settings, templates=templates)

@@ -44,9 +44,11 @@ def register(app: typer.Typer) -> None:
             DEFAULT_QUESTIONS_PER_DAY, "--questions-per-day", min=0, help="Questions asked a day."
         ),
         postmortems_per_month: int = typer.Option(
-            DEFAULT_POSTMORTEMS_PER_MONTH, "--postmortems-per-month", min=0,
+            DEFAULT_POSTMORTEMS_PER_MONTH,
+            "--postmortems-per-month",
+            min=0,
             help="Postmortems written a month.",
-        ),  # fmt: skip
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
     ) -> None:
         overrides = deployment.context_overrides(context)
@@ -103,10 +105,15 @@ def render(
     lines += _table(
         ("a month", "what", "how many", "unit price", "counted from the templates"),
         [
-            (_money(line.monthly), line.what, _amount(line.quantity, line.unit),
-             _price(line.unit_price), line.detail)
+            (
+                _money(line.monthly),
+                line.what,
+                _amount(line.quantity, line.unit),
+                _price(line.unit_price),
+                line.detail,
+            )
             for line in sorted(idle.lines, key=lambda line: (-line.monthly, line.what))
-        ],  # fmt: skip
+        ],
     )
     lines.append(f"  {_money(idle.total):>8}  total, idle")
     lines += ["", f"Free while idle ({len(idle.free)} resource types)"]
@@ -124,10 +131,14 @@ def render(
     lines += _table(
         ("a month", "what", "how many", "unit price"),
         [
-            (_money(line.monthly), line.what, _amount(line.quantity, line.unit),
-             _price(line.unit_price))
+            (
+                _money(line.monthly),
+                line.what,
+                _amount(line.quantity, line.unit),
+                _price(line.unit_price),
+            )
             for line in estimate.lines
-        ],  # fmt: skip
+        ],
     )
     incomplete = "" if estimate.complete else " (incomplete: see the notes)"
     lines.append(f"  {_money(estimate.total):>8}  total, per use{incomplete}")
@@ -195,7 +206,9 @@ def _quantity(amount: Decimal) -> str:
     if amount >= 100:
         return f"{amount.quantize(Decimal(1), rounding=ROUND_HALF_UP):,}"
     if amount >= Decimal("0.01"):
-        return f"{amount.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):f}".rstrip("0").rstrip(".")
+        return f"{amount.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):f}".rstrip("0").rstrip(
+            "."
+        )
     return f"{amount:.2g}" if amount >= Decimal("1e-4") else f"{amount:.1e}"
 
 
@@ -242,7 +255,9 @@ def as_document(
                 "questions_per_day": estimate.profile.questions_per_day,
                 "postmortems_per_month": estimate.profile.postmortems_per_month,
             },
-            "prices": [{"what": p.what, "price": p.price, "source": p.source} for p in estimate.prices],
+            "prices": [
+                {"what": p.what, "price": p.price, "source": p.source} for p in estimate.prices
+            ],
             "lines": [
                 {
                     "what": line.what,

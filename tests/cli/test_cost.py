@@ -46,9 +46,7 @@ def synthesized() -> dict[str, templates.Synthesis]:
 
 
 def _types(synthesis: templates.Synthesis) -> Counter[str]:
-    return Counter(
-        str(r["Type"]) for t in synthesis.templates for r in t.resources.values()
-    )
+    return Counter(str(r["Type"]) for t in synthesis.templates for r in t.resources.values())
 
 
 def _template(resources: dict[str, Any], stack: str = "Chat") -> Template:
@@ -65,7 +63,7 @@ def test_every_synthesized_resource_type_is_priced_or_free(
     unpriced = cost.idle(synthesized[name].templates, TABLE).unpriced
     assert not unpriced, "\n".join(
         f"{u.resource_type} ({u.where}): {u.why}. Add it to opsagent_cli/prices.toml: under "
-        f"[idle.\"{u.resource_type}\"] with its price, unit, source and date if it bills while "
+        f'[idle."{u.resource_type}"] with its price, unit, source and date if it bills while '
         f"idle, or under [free] with the one-line reason it does not"
         for u in unpriced
     )
@@ -152,7 +150,10 @@ def test_a_metric_math_alarm_bills_each_metric_and_short_periods_are_high_resolu
             "Band": {
                 "Type": "AWS::CloudWatch::Alarm",
                 "Properties": {
-                    "Metrics": [stat("m"), {"Id": "b", "Expression": "ANOMALY_DETECTION_BAND(m, 2)"}]
+                    "Metrics": [
+                        stat("m"),
+                        {"Id": "b", "Expression": "ANOMALY_DETECTION_BAND(m, 2)"},
+                    ]
                 },
             },
         }
@@ -160,7 +161,11 @@ def test_a_metric_math_alarm_bills_each_metric_and_short_periods_are_high_resolu
     lines = {line.what: line for line in cost.idle([alarms], TABLE).lines}
     standard = lines["CloudWatch alarms (standard resolution)"]
     high = lines["CloudWatch alarms (high resolution)"]
-    assert (standard.resources, standard.quantity, standard.monthly) == (3, 3 + 1 + 3, Decimal("0.70"))
+    assert (standard.resources, standard.quantity, standard.monthly) == (
+        3,
+        3 + 1 + 3,
+        Decimal("0.70"),
+    )
     assert (high.resources, high.quantity, high.monthly) == (1, 1, Decimal("0.30"))
 
 
@@ -275,7 +280,12 @@ def test_the_guardrail_is_priced_from_its_policies_and_the_model_by_its_profile(
     assert guardrail.unit_price == Decimal("0.25")
     regional = cost.usage(
         cost.Profile(1, 0),
-        cost.Deployment(**{**full_deployment.__dict__, "foundation_model_id": "apac.anthropic.claude-sonnet-4-5-20250929-v1:0"}),
+        cost.Deployment(
+            **{
+                **full_deployment.__dict__,
+                "foundation_model_id": "apac.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            }
+        ),
         TABLE,
     )
     prices_of = {line.what: line.unit_price for line in regional.lines}
@@ -283,7 +293,9 @@ def test_the_guardrail_is_priced_from_its_policies_and_the_model_by_its_profile(
 
 
 def test_a_model_not_in_the_table_is_unpriced_not_guessed(full_deployment: cost.Deployment) -> None:
-    other = cost.Deployment(**{**full_deployment.__dict__, "foundation_model_id": "amazon.nova-pro-v1:0"})
+    other = cost.Deployment(
+        **{**full_deployment.__dict__, "foundation_model_id": "amazon.nova-pro-v1:0"}
+    )
     estimate = cost.usage(cost.Profile(10, 0), other, TABLE)
     assert not estimate.complete
     assert any("amazon.nova-pro-v1:0 is not in the price table" in n for n in estimate.notes)
@@ -303,8 +315,18 @@ def test_json_has_the_idle_lines_the_usage_estimate_and_the_comparison(cli: Cli)
     assert Decimal(idle["total"]) < 5
     assert sum(Decimal(line["monthly"]) for line in idle["lines"]) == Decimal(idle["total"])
     for line in idle["lines"]:
-        assert set(line) >= {"resource_type", "what", "resources", "quantity", "unit",
-                             "unit_price", "monthly", "counted", "source", "checked"}  # fmt: skip
+        assert set(line) >= {
+            "resource_type",
+            "what",
+            "resources",
+            "quantity",
+            "unit",
+            "unit_price",
+            "monthly",
+            "counted",
+            "source",
+            "checked",
+        }
     assert {f["resource_type"] for f in idle["free"]} >= {"AWS::IAM::Role", "AWS::Lambda::Function"}
     usage = document["usage"]
     assert usage["profile"] == {"questions_per_day": 10, "postmortems_per_month": 2}
@@ -319,7 +341,8 @@ def test_a_full_configuration_through_c_options(cli: Cli) -> None:
     result = cli("cost", "--json", *options)
     assert result.code == 0, result.stderr
     document = json.loads(result.stdout)
-    assert document["configuration"]["slack"] and document["configuration"]["confluence"]
+    assert document["configuration"]["slack"]
+    assert document["configuration"]["confluence"]
     whats = {line["what"] for line in document["usage"]["lines"]}
     assert {"postmortems: input tokens", "Slack events (HTTP API)"} <= whats
 
@@ -387,7 +410,11 @@ def test_the_readme_shows_what_the_command_prints_for_the_default_configuration(
     )
     sample = _readme_section("### opsagent cost")
     printed = set(result.stdout.splitlines())
-    shown = [line for block in re.findall(r"```text\n(.*?)```", sample, re.DOTALL)
-             for line in block.splitlines()
-             if line.strip() and line.strip() != "..." and not line.startswith("$ ")]  # fmt: skip
-    assert shown and set(shown) <= printed, "the `### opsagent cost` sample drifted"
+    shown = [
+        line
+        for block in re.findall(r"```text\n(.*?)```", sample, re.DOTALL)
+        for line in block.splitlines()
+        if line.strip() and line.strip() != "..." and not line.startswith("$ ")
+    ]
+    assert shown
+    assert set(shown) <= printed, "the `### opsagent cost` sample drifted"
