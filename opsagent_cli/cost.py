@@ -608,9 +608,14 @@ TOOL_STACK = "Agent"
 
 
 def deployment_of(
-    templates: Sequence[Template], *, foundation_model_id: str, postmortem_model_id: str,
+    templates: Sequence[Template],
+    *,
+    foundation_model_id: str,
+    postmortem_model_id: str,
     embedding_model_id: str,
-) -> Deployment:  # fmt: skip
+) -> Deployment:
+    """The model IDs in use (from the settings), and the guardrail's policies and the
+    functions' memory as the templates configure them."""
     policies: set[str] = set()
     tool_memory = 128
     postmortem_memory: int | None = None

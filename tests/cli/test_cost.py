@@ -4,6 +4,7 @@ Cost Explorer requests are what the table says, and the README shows the command
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections import Counter
@@ -280,11 +281,8 @@ def test_the_guardrail_is_priced_from_its_policies_and_the_model_by_its_profile(
     assert guardrail.unit_price == Decimal("0.25")
     regional = cost.usage(
         cost.Profile(1, 0),
-        cost.Deployment(
-            **{
-                **full_deployment.__dict__,
-                "foundation_model_id": "apac.anthropic.claude-sonnet-4-5-20250929-v1:0",
-            }
+        dataclasses.replace(
+            full_deployment, foundation_model_id="apac.anthropic.claude-sonnet-4-5-20250929-v1:0"
         ),
         TABLE,
     )
@@ -293,9 +291,7 @@ def test_the_guardrail_is_priced_from_its_policies_and_the_model_by_its_profile(
 
 
 def test_a_model_not_in_the_table_is_unpriced_not_guessed(full_deployment: cost.Deployment) -> None:
-    other = cost.Deployment(
-        **{**full_deployment.__dict__, "foundation_model_id": "amazon.nova-pro-v1:0"}
-    )
+    other = dataclasses.replace(full_deployment, foundation_model_id="amazon.nova-pro-v1:0")
     estimate = cost.usage(cost.Profile(10, 0), other, TABLE)
     assert not estimate.complete
     assert any("amazon.nova-pro-v1:0 is not in the price table" in n for n in estimate.notes)
