@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
         "per-use prices, and an estimate for a usage profile.",
     )
     def cost_command(
-        context: list[str] = typer.Option(  # noqa: B008 (Typer declares options this way)
+        context: list[str] = typer.Option(
             [], "--context", "-c", help="A setting for this synth, key=value (repeatable)."
         ),
         questions_per_day: int = typer.Option(
