@@ -76,8 +76,7 @@ def measure_all() -> list[Measurement]:
 
     results = []
     for size in SIZES:
-        aws.client.cache_clear()
-        aws.session.cache_clear()
+        aws.forget()
         with mock_aws():
             now = datetime.now(UTC)
             # Clients copy the session's event handlers when created: install the counter and

@@ -59,12 +59,10 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
     """`values` in os.environ, with fresh AWS clients, for one benchmark; restored after."""
     saved = dict(os.environ)
     os.environ.update(values)
-    aws.client.cache_clear()
-    aws.session.cache_clear()
+    aws.forget()
     try:
         yield
     finally:
-        aws.client.cache_clear()
-        aws.session.cache_clear()
+        aws.forget()
         os.environ.clear()
         os.environ.update(saved)

@@ -16,7 +16,8 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,18 +126,26 @@ def run(
 ) -> Answer:
     """Run the group's Lambda handler on the call's event with `environment` (the function's
     settings) in effect; `calls`, when given, is the counter the AWS calls are counted in."""
-    os.environ.update({**_FUNCTION_ENVIRONMENT, **environment})
     from opsagent_shared.settings import forget_loaded
 
+    saved = dict(os.environ)
+    os.environ.update({**_FUNCTION_ENVIRONMENT, **environment})
     forget_loaded()
-    _quiet_logs()
-    handler = importlib.import_module(f"{operation.package}.handler")
-    before = Counter(calls) if calls is not None else Counter()
-    started = time.perf_counter()
-    result = handler.lambda_handler(
-        bedrock_event(operation, arguments), BenchContext(f"opsagent-cli-{operation.package}")
-    )
-    seconds = time.perf_counter() - started
+    try:
+        handler = importlib.import_module(f"{operation.package}.handler")
+        before = Counter(calls) if calls is not None else Counter()
+        started = time.perf_counter()
+        with _quiet_logs():
+            result = handler.lambda_handler(
+                bedrock_event(operation, arguments),
+                BenchContext(f"opsagent-cli-{operation.package}"),
+            )
+        seconds = time.perf_counter() - started
+    finally:
+        # The function's settings are this call's only: the process (a test run) keeps its own.
+        os.environ.clear()
+        os.environ.update(saved)
+        forget_loaded()
     response = result["response"]
     raw = response["responseBody"]["application/json"]["body"]
     try:
@@ -188,14 +197,27 @@ def require_read_only(operation: catalog.Operation) -> None:
         )
 
 
-def _quiet_logs() -> None:
-    """The tools log JSON lines for CloudWatch: here they go to stderr, and only with --debug."""
+@contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """The tools log JSON lines for CloudWatch: during a call they go to stderr, and only with
+    --debug; the logger is as it was afterwards."""
     from opsagent_shared.observability import logger
 
+    level = logger.log_level
+    streams = [
+        (handler, handler.stream)
+        for handler in logger.handlers
+        if isinstance(handler, logging.StreamHandler)
+    ]
     logger.setLevel(logging.DEBUG if output.debug else logging.CRITICAL)
-    for handler in logger.handlers:
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(_STDERR)
+    for handler, _stream in streams:
+        handler.setStream(_STDERR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+        for handler, stream in streams:
+            handler.setStream(stream)
 
 
 class _Stderr:

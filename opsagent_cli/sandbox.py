@@ -101,9 +101,9 @@ def running(now: datetime | None = None) -> Iterator[Sandbox]:
     from moto.moto_api._internal import mock_random
 
     now = now or datetime.now(UTC).replace(microsecond=0)
+    saved = dict(os.environ)
     os.environ.update(environment())
-    aws.client.cache_clear()
-    aws.session.cache_clear()
+    aws.forget()
     with mock_aws():
         mock_random.seed(RANDOM_SEED)
         # Clients copy the session's handlers when made: install before any client exists.
@@ -118,8 +118,9 @@ def running(now: datetime | None = None) -> Iterator[Sandbox]:
         try:
             yield Sandbox(now=now, regions=REGIONS, counter=counter, examples=examples)
         finally:
-            aws.client.cache_clear()
-            aws.session.cache_clear()
+            aws.forget()
+            os.environ.clear()
+            os.environ.update(saved)
 
 
 def _guard_tagged_examples() -> dict[str, str]:

@@ -172,13 +172,12 @@ def account(lambda_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     monkeypatch.setenv("KNOWLEDGE_BASE_ID", "KBFIXTURE1")
     monkeypatch.setenv("INCIDENT_LOG_GROUP_PREFIXES", "")
     monkeypatch.setattr(clock, "now", lambda: NOW)
-    cached_client, cached_session = aws.client, aws.session  # tests may patch aws.client
-    cached_client.cache_clear()
-    cached_session.cache_clear()
+    # Tests may patch aws.client and aws.model_client: forget what the module itself cached.
+    forget = aws.forget
+    forget()
     with mock_aws():
         yield
-    cached_client.cache_clear()
-    cached_session.cache_clear()
+    forget()
 
 
 @pytest.fixture

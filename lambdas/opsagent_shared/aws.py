@@ -242,3 +242,14 @@ class FirstPages:
             if budget_spent and page.get(self._more_key):
                 self.truncated = True
                 return
+
+
+def forget() -> None:
+    """Drop the session and every cached client, so the next call builds them afresh (a test or
+    a benchmark that changed the environment, or registered handlers on a new session)."""
+    for cached in _CACHED:
+        cached.cache_clear()
+
+
+# The cached functions themselves, so `forget` works while a test has patched one of the names.
+_CACHED = (client, quick_client, model_client, session)

@@ -103,8 +103,7 @@ def _live(
         knowledge_base_id=knowledge_base_id or None,
     )
     counter = CallCounter()
-    aws.session.cache_clear()
-    aws.client.cache_clear()
+    aws.forget()
     aws.session().get_component("event_emitter").register_first("before-call", counter)
     with output.progress(f"Running {operation.operation_id} in {region} (read-only)..."):
         return invoke.run(operation, arguments, environment, calls=counter.calls)

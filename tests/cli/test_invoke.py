@@ -142,8 +142,7 @@ def test_live_calls_use_the_deployments_settings(cli: Cli, monkeypatch: pytest.M
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    aws.client.cache_clear()
-    aws.session.cache_clear()
+    aws.forget()
     with mock_aws():
         import boto3
 
@@ -152,8 +151,7 @@ def test_live_calls_use_the_deployments_settings(cli: Cli, monkeypatch: pytest.M
             "invoke", "incident", "query_logs", "log_group=/ecs/payments", "--json",
             "-c", "region=ap-northeast-2", "-c", "incident_log_group_prefixes=/aws/lambda/",
         )  # fmt: skip
-    aws.client.cache_clear()
-    aws.session.cache_clear()
+    aws.forget()
     assert result.code == 2, result.stderr
     answer = json.loads(result.stdout)["answer"]
     assert "outside the log groups" in answer["error"], answer

@@ -46,8 +46,7 @@ def called_actions() -> Iterator[set[str]]:
             "REGION_SCAN_WORKERS": "1",
         }
     )
-    aws.client.cache_clear()
-    aws.session.cache_clear()
+    aws.forget()
     try:
         with mock_aws():
             now = datetime.now(UTC)
@@ -62,8 +61,7 @@ def called_actions() -> Iterator[set[str]]:
                 for service, operation in (key.split(".", 1) for key in counter.calls)
             }
     finally:
-        aws.client.cache_clear()
-        aws.session.cache_clear()
+        aws.forget()
         os.environ.clear()
         os.environ.update(saved)
 
