@@ -15,6 +15,7 @@ from botocore.exceptions import (
     NoRegionError,
     PartialCredentialsError,
 )
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
 from opsagent_cli import errors, output
 from opsagent_cli.commands import register_all
@@ -42,9 +43,26 @@ register_all(app)
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with `argv` (default: the process's arguments); return the exit code."""
     try:
-        app(args=list(argv) if argv is not None else None, prog_name="opsagent")
+        # Not standalone: Click raises usage errors rather than printing its boxed message.
+        code = app(
+            args=list(argv) if argv is not None else None,
+            prog_name="opsagent",
+            standalone_mode=False,
+        )
+        return code if isinstance(code, int) else errors.OK
+    except NoArgsIsHelpError as shown:  # `opsagent` alone: the help, as a usage error
+        output.err.print(shown.format_message(), markup=False, highlight=False)
+        return errors.USAGE
     except SystemExit as done:  # Click's exit after a command or a usage error
         return done.code if isinstance(done.code, int) else errors.FAILED
+    except UsageError as error:  # raised, not printed, in the mode run_app uses
+        command = error.ctx.command_path if error.ctx else "opsagent"
+        output.err.print(
+            f"[bold red]error:[/] {error.format_message().rstrip('.')}. Fix: see `{command} --help`",
+            markup=True,
+            highlight=False,
+        )
+        return errors.USAGE
     except KeyboardInterrupt:
         output.err.print("interrupted")
         return 130

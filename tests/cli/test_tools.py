@@ -52,3 +52,13 @@ def test_an_unknown_group_is_a_usage_error_with_the_known_names(cli: Cli) -> Non
     assert "did you mean cost-insights" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+def test_click_usage_errors_are_one_line_with_exit_2(cli: Cli) -> None:
+    for args in (["invoke"], ["tools", "--colour"], ["cost", "--questions-per-day", "-1"]):
+        result = cli(*args)
+        assert result.code == 2, args
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1, result.stderr
+        assert lines[0].startswith("error: ")
+        assert "--help" in lines[0]
