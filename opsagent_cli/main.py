@@ -57,9 +57,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         return done.code if isinstance(done.code, int) else errors.FAILED
     except UsageError as error:  # raised, not printed, in the mode run_app uses
         command = error.ctx.command_path if error.ctx else "opsagent"
-        problem = error.format_message().rstrip(".")
+        message = error.format_message().rstrip(".")
         output.err.print(
-            f"[bold red]error:[/] {problem}. Fix: see `{command} --help`",
+            f"[bold red]error:[/] {message}. Fix: see `{command} --help`",
             markup=True,
             highlight=False,
         )
