@@ -32,6 +32,7 @@ from botocore.exceptions import (
 
 from infra.config import Settings, inference_profile_geography, model_provider
 from opsagent_cli.errors import CliError
+from opsagent_shared import aws
 
 ClientFactory = Callable[[str, str], Any]
 Progress = Callable[[str], AbstractContextManager[None]]
@@ -127,15 +128,12 @@ AGENTS_REGIONS_PAGE = "https://docs.aws.amazon.com/bedrock/latest/userguide/agen
 
 
 def error_code(error: BaseException) -> str:
-    if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Code", ""))
-    return type(error).__name__
+    """The AWS error code (opsagent_shared.aws), or the exception's name for a botocore fault."""
+    return aws.error_code(error) or type(error).__name__
 
 
 def error_message(error: BaseException) -> str:
-    if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Message", ""))[:200]
-    return str(error)[:200]
+    return aws.error_message(error)[:200]
 
 
 def _refused(name: str, error: BaseException, *, action: str, caller: Caller | None) -> Check:

@@ -57,6 +57,20 @@ def _stub_cloudformation(monkeypatch: pytest.MonkeyPatch, cloudformation: Any) -
     monkeypatch.setattr(ask, "aws_client", clients)
 
 
+def _agent_stack(name: str) -> tuple[str, dict[str, Any], dict[str, str]]:
+    """DescribeStacks for a deployed agent stack with its two ID outputs (a Stubber answer)."""
+    stack = {
+        "StackName": name,
+        "CreationTime": "2026-11-20T00:00:00Z",
+        "StackStatus": "CREATE_COMPLETE",
+        "Outputs": [
+            {"OutputKey": "AgentId", "OutputValue": AGENT},
+            {"OutputKey": "AgentAliasId", "OutputValue": ALIAS},
+        ],
+    }
+    return "describe_stacks", {"Stacks": [stack]}, {"StackName": name}
+
+
 def _one_error_line(stderr: str) -> str:
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert len(lines) == 1, stderr
@@ -178,23 +192,7 @@ def test_agent_and_alias_come_from_the_agent_stack_outputs(
     cli: Cli, server: AgentServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with stubbed_client("cloudformation") as (cloudformation, stubber):
-        stubber.add_response(
-            "describe_stacks",
-            {
-                "Stacks": [
-                    {
-                        "StackName": "team-agent",
-                        "CreationTime": "2026-11-20T00:00:00Z",
-                        "StackStatus": "UPDATE_COMPLETE",
-                        "Outputs": [
-                            {"OutputKey": "AgentId", "OutputValue": AGENT},
-                            {"OutputKey": "AgentAliasId", "OutputValue": ALIAS},
-                        ],
-                    }
-                ]
-            },
-            {"StackName": "team-agent"},
-        )
+        stubber.add_response(*_agent_stack("team-agent"))
         _stub_cloudformation(monkeypatch, cloudformation)
         result = cli("ask", "-c", "name_prefix=team", "q")
 
@@ -206,23 +204,7 @@ def test_an_alias_alone_asks_the_stacks_agent(
     cli: Cli, server: AgentServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with stubbed_client("cloudformation") as (cloudformation, stubber):
-        stubber.add_response(
-            "describe_stacks",
-            {
-                "Stacks": [
-                    {
-                        "StackName": "opsagent-agent",
-                        "CreationTime": "2026-11-20T00:00:00Z",
-                        "StackStatus": "CREATE_COMPLETE",
-                        "Outputs": [
-                            {"OutputKey": "AgentId", "OutputValue": AGENT},
-                            {"OutputKey": "AgentAliasId", "OutputValue": ALIAS},
-                        ],
-                    }
-                ]
-            },
-            {"StackName": "opsagent-agent"},
-        )
+        stubber.add_response(*_agent_stack("opsagent-agent"))
         _stub_cloudformation(monkeypatch, cloudformation)
         result = cli("ask", "--alias-id", "TSTALIASID", "q")
 
